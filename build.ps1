@@ -1,0 +1,21 @@
+#!/usr/bin/env pwsh
+# Build entry point: dotnet pwsh ./build.ps1 <build|test|bench|pack|cluster-demo> [-- extra args]
+param(
+    [Parameter(Position = 0)][ValidateSet('build', 'test', 'bench', 'pack', 'cluster-demo')][string]$Target = 'build',
+    [Parameter(ValueFromRemainingArguments = $true)][string[]]$Rest = @()
+)
+$ErrorActionPreference = 'Stop'
+Set-Location $PSScriptRoot
+
+function Invoke-Dotnet([string[]]$arguments) {
+    & dotnet @arguments
+    if ($LASTEXITCODE -ne 0) { throw "dotnet $($arguments -join ' ') failed with exit code $LASTEXITCODE" }
+}
+
+switch ($Target) {
+    'build' { Invoke-Dotnet @('build', 'BanActors.sln', '-c', 'Release') }
+    'test' { Invoke-Dotnet (@('test', 'BanActors.sln') + $Rest) }
+    'bench' { Invoke-Dotnet (@('run', '-c', 'Release', '--project', 'bench/BanActors.Bench', '--') + $Rest) }
+    'pack' { Invoke-Dotnet @('pack', 'src/BanActors/BanActors.csproj', '-c', 'Release', '-o', 'artifacts') }
+    'cluster-demo' { & bash ./scripts/cluster-demo.sh @Rest; if ($LASTEXITCODE -ne 0) { throw 'cluster demo failed' } }
+}

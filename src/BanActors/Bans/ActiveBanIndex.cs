@@ -1,0 +1,221 @@
+using Akka.Actor;
+using Akka.Event;
+using Akka.Persistence.Query;
+using Akka.Streams;
+using Akka.Streams.Dsl;
+
+namespace BanActors.Bans;
+
+/// <summary>Lists the running bans of one app, sorted by end time descending; answered with <see cref="ActiveBanPage"/>.</summary>
+/// <param name="Page">1-based page; 0 means no paging (the first <see cref="ActiveBanIndex.UnpagedLimit"/>).</param>
+public sealed record ListActiveBans(string AppKey, int Page, int Size);
+
+/// <summary>One running ban.</summary>
+public sealed record ActiveBan(string UserId, DateTimeOffset Until);
+
+/// <summary>A page of running bans.</summary>
+public sealed record ActiveBanPage(IReadOnlyList<ActiveBan> Bans);
+
+/// <summary>Answers <c>true</c> once the index has been rebuilt from the journal.</summary>
+public sealed class IsIndexReady
+{
+    public static readonly IsIndexReady Instance = new();
+    private IsIndexReady() { }
+}
+
+/// <summary>
+/// The read side: every running ban of this engine, rebuilt from the journal's tagged events at start and
+/// kept current by <see cref="BanStarted"/>/<see cref="BanEnded"/>. It serves the block list and wakes a
+/// user's actor at the end of its ban, so bans lift on time after a restart with nobody asking and
+/// without keeping an actor alive per banned user.
+/// </summary>
+public sealed class ActiveBanIndex : ReceiveActor, IWithStash, IWithTimers
+{
+    public const int UnpagedLimit = 1000;
+
+    private sealed record Entry(DateTimeOffset? Until, long SequenceNr);
+    private sealed record Loaded(Dictionary<UserKey, Entry> Entries);
+    private sealed class Due { public static readonly Due Instance = new(); }
+    private sealed record ExpiryFailed(UserKey User, DateTimeOffset Until);
+    private sealed class Reload { public static readonly Reload Instance = new(); }
+
+    private readonly IActorRef _bans;
+    private readonly TimeProvider _clock;
+    private readonly string _queryPluginId;
+    private readonly int _maxExpiriesInFlight;
+    private readonly TimeSpan _expiryTimeout;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private Dictionary<UserKey, Entry> _entries = new();
+    private readonly PriorityQueue<UserKey, DateTimeOffset> _due = new();
+    private int _inFlight;
+    private ITimer? _dueTimer;
+    private DateTimeOffset? _dueTimerAt;
+
+    public ActiveBanIndex(IActorRef bans, TimeProvider clock, string queryPluginId, int maxExpiriesInFlight, TimeSpan expiryTimeout)
+    {
+        _bans = bans;
+        _clock = clock;
+        _queryPluginId = queryPluginId;
+        _maxExpiriesInFlight = maxExpiriesInFlight;
+        _expiryTimeout = expiryTimeout;
+        Loading();
+    }
+
+    public IStash Stash { get; set; } = null!;
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public static Props Props(IActorRef bans, TimeProvider clock, string queryPluginId,
+        int maxExpiriesInFlight = 64, TimeSpan? expiryTimeout = null) =>
+        Akka.Actor.Props.Create(() => new ActiveBanIndex(bans, clock, queryPluginId, maxExpiriesInFlight,
+            expiryTimeout ?? TimeSpan.FromSeconds(30)));
+
+    protected override void PreStart()
+    {
+        Context.System.EventStream.Subscribe(Self, typeof(BanStarted));
+        Context.System.EventStream.Subscribe(Self, typeof(BanEnded));
+        StartLoad();
+    }
+
+    protected override void PostStop()
+    {
+        _dueTimer?.Dispose();
+        Context.System.EventStream.Unsubscribe(Self);
+    }
+
+    private void StartLoad()
+    {
+        var journal = PersistenceQuery.Get(Context.System).ReadJournalFor<ICurrentEventsByTagQuery>(_queryPluginId);
+        var materializer = Context.Materializer();
+        journal.CurrentEventsByTag(BanTags.Ban, Offset.NoOffset())
+            .RunAggregate(new Dictionary<UserKey, Entry>(), (entries, envelope) =>
+            {
+                switch (envelope.Event)
+                {
+                    case UserBanned e: Apply(entries, e.User, e.Until, envelope.SequenceNr); break;
+                    case UserUnbanned e: Apply(entries, e.User, null, envelope.SequenceNr); break;
+                }
+                return entries;
+            }, materializer)
+            .PipeTo(Self, success: entries => new Loaded(entries));
+    }
+
+    private void Loading()
+    {
+        Receive<Loaded>(loaded =>
+        {
+            _entries = loaded.Entries;
+            var running = 0;
+            foreach (var (user, entry) in _entries)
+            {
+                if (entry.Until is not { } until) continue;
+                _due.Enqueue(user, until);
+                running++;
+            }
+            _log.Info("Ban index rebuilt: {Running} running bans", running);
+            Become(Ready);
+            Stash.UnstashAll();
+            ScheduleDue();
+        });
+        Receive<Status.Failure>(failure =>
+        {
+            _log.Error(failure.Cause, "Rebuilding the ban index from the journal failed; retrying in 5 s");
+            Timers.StartSingleTimer("reload", Reload.Instance, TimeSpan.FromSeconds(5));
+        });
+        Receive<Reload>(_ => StartLoad());
+        Receive<IsIndexReady>(_ => Sender.Tell(false));
+        ReceiveAny(_ => Stash.Stash());
+    }
+
+    private void Ready()
+    {
+        Receive<BanStarted>(e =>
+        {
+            if (Apply(_entries, e.User, e.Until, e.SequenceNr))
+            {
+                _due.Enqueue(e.User, e.Until);
+                ScheduleDue();
+            }
+        });
+        Receive<BanEnded>(e => Apply(_entries, e.User, null, e.SequenceNr));
+        Receive<ListActiveBans>(q => Sender.Tell(List(q)));
+        Receive<IsIndexReady>(_ => Sender.Tell(true));
+        Receive<Due>(_ =>
+        {
+            _dueTimerAt = null;
+            SendDueExpiries();
+        });
+        Receive<ExpiryHandled>(_ =>
+        {
+            _inFlight--;
+            SendDueExpiries();
+        });
+        Receive<ExpiryFailed>(f =>
+        {
+            _inFlight--;
+            _log.Warning("Expiry of {User} was not confirmed; retrying", f.User);
+            if (_entries.TryGetValue(f.User, out var entry) && entry.Until == f.Until)
+                _due.Enqueue(f.User, _clock.GetUtcNow().AddSeconds(5));
+            SendDueExpiries();
+        });
+    }
+
+    // Applies an event unless a newer one for the same user was seen already (notifications and the
+    // journal replay can overlap at start).
+    private static bool Apply(Dictionary<UserKey, Entry> entries, UserKey user, DateTimeOffset? until, long sequenceNr)
+    {
+        if (entries.TryGetValue(user, out var existing) && existing.SequenceNr >= sequenceNr) return false;
+        if (until is null) entries.Remove(user);
+        else entries[user] = new Entry(until, sequenceNr);
+        return true;
+    }
+
+    private ActiveBanPage List(ListActiveBans query)
+    {
+        var now = _clock.GetUtcNow();
+        var running = _entries
+            .Where(kv => kv.Key.AppKey == query.AppKey && UserBanActor.IsBanned(kv.Value.Until, now))
+            .Select(kv => new ActiveBan(kv.Key.UserId, kv.Value.Until!.Value))
+            .OrderByDescending(b => b.Until)
+            .ThenBy(b => b.UserId, StringComparer.Ordinal);
+        var page = query.Page <= 0
+            ? running.Take(UnpagedLimit)
+            : running.Skip((int)Math.Min(int.MaxValue, (long)(query.Page - 1) * query.Size)).Take(query.Size);
+        return new ActiveBanPage(page.ToList());
+    }
+
+    private void SendDueExpiries()
+    {
+        var now = _clock.GetUtcNow();
+        while (_inFlight < _maxExpiriesInFlight && _due.TryPeek(out var user, out var at) && at <= now)
+        {
+            _due.Dequeue();
+            // Stale queue items (re-banned, unbanned) are skipped here rather than removed eagerly.
+            if (!_entries.TryGetValue(user, out var entry) || entry.Until is not { } until || until > now) continue;
+            _inFlight++;
+            _bans.Ask<ExpiryHandled>(new ExpireBan(user, until), _expiryTimeout)
+                .PipeTo(Self, success: handled => handled, failure: _ => new ExpiryFailed(user, until));
+        }
+        ScheduleDue();
+    }
+
+    private void ScheduleDue()
+    {
+        // With every slot taken, the next ExpiryHandled drains the queue; a timer would only spin.
+        if (_inFlight >= _maxExpiriesInFlight || !_due.TryPeek(out _, out var next))
+        {
+            _dueTimer?.Dispose();
+            _dueTimer = null;
+            _dueTimerAt = null;
+            return;
+        }
+        if (_dueTimerAt == next && _dueTimer is not null) return;
+        _dueTimer?.Dispose();
+        var delay = next - _clock.GetUtcNow();
+        if (delay < TimeSpan.Zero) delay = TimeSpan.Zero;
+        if (delay > TimeSpan.FromDays(40)) delay = TimeSpan.FromDays(40);
+        var self = Self;
+        _dueTimerAt = next;
+        _dueTimer = _clock.CreateTimer(_ => self.Tell(Due.Instance), null, delay, Timeout.InfiniteTimeSpan);
+    }
+}

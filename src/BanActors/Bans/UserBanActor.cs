@@ -1,0 +1,209 @@
+using Akka.Actor;
+using Akka.Event;
+using Akka.Persistence;
+using Akka.Persistence.Journal;
+
+namespace BanActors.Bans;
+
+/// <summary>
+/// One user's ban state, event-sourced. Answers a ban only after it is persisted, and records the
+/// expiry itself at the end time (its own timer while alive; the engine's expiry index wakes it otherwise).
+/// </summary>
+public sealed class UserBanActor : ReceivePersistentActor
+{
+    /// <summary>Tells the actor to stop after its parent agreed to passivate it.</summary>
+    public sealed class Stop
+    {
+        public static readonly Stop Instance = new();
+        private Stop() { }
+    }
+
+    private sealed record ExpiryTimerFired(DateTimeOffset Until);
+
+    // Timers beyond this are re-armed when they fire; System.Threading timers cap near 49 days.
+    private static readonly TimeSpan MaxTimerDelay = TimeSpan.FromDays(40);
+
+    private readonly UserKey _user;
+    private readonly UserBanActorSettings _settings;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private DateTimeOffset? _until;
+    private ITimer? _expiryTimer;
+    private IActorRef? _awaitingWrite;
+
+    public UserBanActor(UserKey user, UserBanActorSettings settings)
+    {
+        _user = user;
+        _settings = settings;
+        PersistenceId = user.PersistenceId;
+        if (settings.JournalPluginId is not null) JournalPluginId = settings.JournalPluginId;
+        if (settings.SnapshotPluginId is not null) SnapshotPluginId = settings.SnapshotPluginId;
+
+        Recover<UserBanned>(e => _until = e.Until);
+        Recover<UserUnbanned>(_ => _until = null);
+        Recover<SnapshotOffer>(offer =>
+        {
+            if (offer.Snapshot is BanSnapshot snapshot) _until = snapshot.Until;
+        });
+        Recover<RecoveryCompleted>(_ => OnRecovered());
+
+        Command<BanUser>(HandleBan);
+        Command<UnbanUser>(HandleUnban);
+        Command<GetBanStatus>(_ => Sender.Tell(CurrentStatus()));
+        Command<ExpireBan>(e => HandleExpiry(e.Until, Sender));
+        Command<ExpiryTimerFired>(e => HandleExpiry(e.Until, null));
+        Command<ReceiveTimeout>(_ => Context.Parent.Tell(_settings.Passivate(Stop.Instance)));
+        Command<Stop>(_ => Context.Stop(Self));
+        Command<SaveSnapshotSuccess>(_ => { });
+        Command<SaveSnapshotFailure>(f => _log.Warning(f.Cause, "Snapshot of {PersistenceId} failed", PersistenceId));
+    }
+
+    public override string PersistenceId { get; }
+
+    public static Props Props(UserKey user, UserBanActorSettings settings) =>
+        Akka.Actor.Props.Create(() => new UserBanActor(user, settings));
+
+    /// <summary>"Banned now?" depends only on the end time and the clock, never on whether a timer ran.</summary>
+    public static bool IsBanned(DateTimeOffset? until, DateTimeOffset now) => until is { } u && now < u;
+
+    private DateTimeOffset Now => _settings.Clock.GetUtcNow();
+
+    private BanStatus CurrentStatus()
+    {
+        var banned = IsBanned(_until, Now);
+        return new BanStatus(_user, banned, banned ? _until : null);
+    }
+
+    private void OnRecovered()
+    {
+        if (_until is { } until)
+        {
+            if (Now >= until)
+                Self.Tell(new ExpiryTimerFired(until));
+            else
+                ArmExpiry(until);
+        }
+        Context.SetReceiveTimeout(_settings.IdleTimeout);
+    }
+
+    private void HandleBan(BanUser cmd)
+    {
+        if (cmd.User != _user)
+        {
+            Sender.Tell(new BanRejected(cmd.User, "message routed to the wrong user"));
+            return;
+        }
+        if (BanLimits.Validate(cmd.User, cmd.Minutes) is { } reason)
+        {
+            Sender.Tell(new BanRejected(cmd.User, reason));
+            return;
+        }
+
+        var now = Now;
+        var banned = new UserBanned(_user, now, now.AddMinutes(cmd.Minutes));
+        var replyTo = Sender;
+        _awaitingWrite = replyTo;
+        Persist(new Tagged(banned, BanTags.All), _ =>
+        {
+            _awaitingWrite = null;
+            _until = banned.Until;
+            ArmExpiry(banned.Until);
+            replyTo.Tell(new BanAccepted(_user, banned.Until));
+            _settings.Events.Tell(new BanStarted(_user, banned.Until, LastSequenceNr));
+            _log.Info("Banned {User} until {Until:o}", _user, banned.Until);
+            MaybeSnapshot();
+        });
+    }
+
+    private void HandleUnban(UnbanUser cmd)
+    {
+        if (_until is not { } until)
+        {
+            Sender.Tell(new UnbanAccepted(_user, WasBanned: false));
+            return;
+        }
+
+        var now = Now;
+        var wasBanned = IsBanned(until, now);
+        // A ban that already ran out is recorded as expired at its end time, not as a manual unban.
+        var unbanned = wasBanned
+            ? new UserUnbanned(_user, now, UnbanCause.Manual)
+            : new UserUnbanned(_user, until, UnbanCause.Expired);
+        var replyTo = Sender;
+        PersistUnban(unbanned, replyTo, () => replyTo.Tell(new UnbanAccepted(_user, wasBanned)));
+    }
+
+    private void HandleExpiry(DateTimeOffset until, IActorRef? replyTo)
+    {
+        if (_until != until)
+        {
+            replyTo?.Tell(new ExpiryHandled(_user, until));
+            return;
+        }
+        if (Now < until)
+        {
+            ArmExpiry(until);
+            replyTo?.Tell(new ExpiryHandled(_user, until));
+            return;
+        }
+        PersistUnban(new UserUnbanned(_user, until, UnbanCause.Expired), replyTo,
+            () => replyTo?.Tell(new ExpiryHandled(_user, until)));
+    }
+
+    private void PersistUnban(UserUnbanned unbanned, IActorRef? replyTo, Action reply)
+    {
+        _awaitingWrite = replyTo;
+        Persist(new Tagged(unbanned, BanTags.All), _ =>
+        {
+            _awaitingWrite = null;
+            _until = null;
+            DisarmExpiry();
+            reply();
+            _settings.Events.Tell(new BanEnded(_user, unbanned.At, unbanned.Cause, LastSequenceNr));
+            _log.Info("Unbanned {User} ({Cause})", _user, unbanned.Cause);
+            MaybeSnapshot();
+        });
+    }
+
+    private void MaybeSnapshot()
+    {
+        if (_settings.SnapshotEvery > 0 && LastSequenceNr % _settings.SnapshotEvery == 0)
+            SaveSnapshot(new BanSnapshot(_user, _until));
+    }
+
+    private void ArmExpiry(DateTimeOffset until)
+    {
+        DisarmExpiry();
+        var delay = until - Now;
+        if (delay < TimeSpan.Zero) delay = TimeSpan.Zero;
+        if (delay > MaxTimerDelay) delay = MaxTimerDelay;
+        var self = Self;
+        var fired = new ExpiryTimerFired(until);
+        _expiryTimer = _settings.Clock.CreateTimer(_ => self.Tell(fired), null, delay, Timeout.InfiniteTimeSpan);
+    }
+
+    private void DisarmExpiry()
+    {
+        _expiryTimer?.Dispose();
+        _expiryTimer = null;
+    }
+
+    protected override void OnPersistFailure(Exception cause, object @event, long sequenceNr)
+    {
+        _awaitingWrite?.Tell(new BanCommandFailed(_user, "the journal could not store the change"));
+        _awaitingWrite = null;
+        base.OnPersistFailure(cause, @event, sequenceNr);
+    }
+
+    protected override void OnPersistRejected(Exception cause, object @event, long sequenceNr)
+    {
+        _awaitingWrite?.Tell(new BanCommandFailed(_user, "the journal rejected the change"));
+        _awaitingWrite = null;
+        base.OnPersistRejected(cause, @event, sequenceNr);
+    }
+
+    protected override void PostStop()
+    {
+        DisarmExpiry();
+        base.PostStop();
+    }
+}

@@ -1,0 +1,18 @@
+using Akka.Actor;
+
+namespace BanActors.Bans;
+
+/// <summary>What every user ban actor of one engine shares: clock, event hub, passivation and snapshots.</summary>
+/// <param name="Clock">The one clock of the engine; tests pass a fake one and move it.</param>
+/// <param name="Events">Receives <see cref="BanStarted"/> / <see cref="BanEnded"/> after they are persisted.</param>
+/// <param name="IdleTimeout">An actor that has seen no command for this long passivates.</param>
+/// <param name="Passivate">Builds the message sent to the parent to passivate (local router or shard).</param>
+/// <param name="SnapshotEvery">Save a snapshot every N events so recovery stays short.</param>
+public sealed record UserBanActorSettings(
+    TimeProvider Clock,
+    IActorRef Events,
+    TimeSpan IdleTimeout,
+    Func<object, object> Passivate,
+    int SnapshotEvery = 100,
+    string? JournalPluginId = null,
+    string? SnapshotPluginId = null);

@@ -1,0 +1,69 @@
+using Akka.Actor;
+using BanActors.Bans;
+using BanActors.Sessions;
+
+namespace BanActors.Hosting;
+
+/// <summary>The typed facade over the engine's actors; see <see cref="IBanEngine"/>.</summary>
+public sealed class BanEngine(BanEngineActors actors, TimeSpan askTimeout) : IBanEngine
+{
+    public BanEngineActors Actors { get; } = actors;
+
+    public async Task<BanAccepted> BanAsync(UserKey user, int minutes, CancellationToken cancellationToken = default)
+    {
+        if (BanLimits.Validate(user, minutes) is { } invalid) throw new BanRequestRejectedException(invalid);
+        return await AskAsync(Actors.Bans, new BanUser(user, minutes), cancellationToken) switch
+        {
+            BanAccepted accepted => accepted,
+            BanRejected rejected => throw new BanRequestRejectedException(rejected.Reason),
+            BanCommandFailed failed => throw new BanEngineUnavailableException(failed.Reason),
+            var other => throw Unexpected(other),
+        };
+    }
+
+    public async Task<UnbanAccepted> UnbanAsync(UserKey user, CancellationToken cancellationToken = default)
+    {
+        if (!BanLimits.IsValidAppKey(user.AppKey) || string.IsNullOrEmpty(user.UserId))
+            throw new BanRequestRejectedException("appKey and userId are required");
+        return await AskAsync(Actors.Bans, new UnbanUser(user), cancellationToken) switch
+        {
+            UnbanAccepted accepted => accepted,
+            BanCommandFailed failed => throw new BanEngineUnavailableException(failed.Reason),
+            var other => throw Unexpected(other),
+        };
+    }
+
+    public async Task<BanStatus> GetStatusAsync(UserKey user, CancellationToken cancellationToken = default) =>
+        await AskAsync(Actors.Bans, new GetBanStatus(user), cancellationToken) as BanStatus
+        ?? throw new BanEngineUnavailableException("unexpected answer to a status query");
+
+    public async Task<ActiveBanPage> ListActiveAsync(string appKey, int page, int size, CancellationToken cancellationToken = default) =>
+        await AskAsync(Actors.Index, new ListActiveBans(appKey, page, size), cancellationToken) as ActiveBanPage
+        ?? throw new BanEngineUnavailableException("unexpected answer to a list query");
+
+    public async Task<SessionAdmission> RegisterSessionAsync(UserKey user, IBanSession session, CancellationToken cancellationToken = default) =>
+        await AskAsync(Actors.Registry, new RegisterSession(user, session), cancellationToken) as SessionAdmission
+        ?? throw new BanEngineUnavailableException("unexpected answer to a session registration");
+
+    public void UnregisterSession(UserKey user, string sessionId) =>
+        Actors.Registry.Tell(new UnregisterSession(user, sessionId));
+
+    public async Task<bool> IsOnlineAsync(UserKey user, CancellationToken cancellationToken = default) =>
+        (await AskAsync(Actors.Registry, new GetOnlineStatus(user), cancellationToken) as OnlineStatus)?.IsOnline
+        ?? throw new BanEngineUnavailableException("unexpected answer to an online query");
+
+    private async Task<object> AskAsync(IActorRef target, object message, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await target.Ask<object>(message, askTimeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (AskTimeoutException ex)
+        {
+            throw new BanEngineUnavailableException($"no durable answer within {askTimeout.TotalSeconds:0.#} s", ex);
+        }
+    }
+
+    private static BanEngineUnavailableException Unexpected(object answer) =>
+        new($"unexpected answer {answer.GetType().Name}");
+}

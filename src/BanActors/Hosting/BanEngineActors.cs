@@ -1,0 +1,56 @@
+using Akka.Actor;
+using BanActors.Bans;
+using BanActors.Routing;
+using BanActors.Sessions;
+using BanActors.Storage;
+
+namespace BanActors.Hosting;
+
+/// <summary>Registry keys of the engine's actors in Akka.Hosting's <c>ActorRegistry</c>.</summary>
+public sealed class BanRouterKey;
+
+/// <inheritdoc cref="BanRouterKey"/>
+public sealed class ActiveBanIndexKey;
+
+/// <inheritdoc cref="BanRouterKey"/>
+public sealed class ConnectionRegistryKey;
+
+/// <summary>The engine's top-level actors on one node.</summary>
+/// <param name="Bans">The router (locally) or shard region (cluster) of the user ban actors.</param>
+public sealed record BanEngineActors(IActorRef Bans, IActorRef Index, IActorRef Registry, IActorRef Events)
+{
+    /// <summary>
+    /// Starts the single-node engine in <paramref name="system"/> (which must use <see cref="BanEngineConfig"/>).
+    /// </summary>
+    public static BanEngineActors StartLocal(ActorSystem system, BanEngineOptions options)
+    {
+        var events = system.ActorOf(Akka.Actor.Props.Create(() => new BanEventPublisher()), "ban-events");
+        var settings = UserSettings(options, events, stop => new PassivateUser(stop));
+        var router = system.ActorOf(BanRouter.Props(user => UserBanActor.Props(user, settings)), "bans");
+        return StartReadSide(system, options, router, events);
+    }
+
+    /// <summary>The settings every user actor of this engine shares.</summary>
+    public static UserBanActorSettings UserSettings(BanEngineOptions options, IActorRef events, Func<object, object> passivate) =>
+        new(options.Clock, events, options.IdleTimeout, passivate, options.SnapshotEvery,
+            BanEngineConfig.JournalPluginId, BanEngineConfig.SnapshotPluginId);
+
+    /// <summary>Starts the index and the connection registry in front of an existing router or shard region.</summary>
+    public static BanEngineActors StartReadSide(ActorSystem system, BanEngineOptions options, IActorRef bans, IActorRef events)
+    {
+        var index = system.ActorOf(ActiveBanIndex.Props(bans, options.Clock, BanEngineConfig.QueryPluginId,
+            options.MaxExpiriesInFlight), "ban-index");
+        var registry = system.ActorOf(ConnectionRegistry.Props(bans, options.AskTimeout), "connections");
+        return new BanEngineActors(bans, index, registry, events);
+    }
+}
+
+/// <summary>Publishes the engine's ban notifications on the node's event stream, where the index and registry listen.</summary>
+public sealed class BanEventPublisher : ReceiveActor
+{
+    public BanEventPublisher()
+    {
+        Receive<BanStarted>(e => Context.System.EventStream.Publish(e));
+        Receive<BanEnded>(e => Context.System.EventStream.Publish(e));
+    }
+}

@@ -1,0 +1,24 @@
+using BanActors.Storage;
+
+namespace BanActors.Hosting;
+
+/// <summary>Settings of one embedded ban engine. Binds from configuration (<c>BanActors:Engine</c> in the server).</summary>
+public sealed class BanEngineOptions
+{
+    public StorageOptions Storage { get; set; } = new();
+
+    /// <summary>A user actor with no command for this long stops; running bans are kept by the expiry index.</summary>
+    public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>How long the facade waits for a durable answer before reporting the engine unavailable.</summary>
+    public TimeSpan AskTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Snapshot a user's state every N events.</summary>
+    public int SnapshotEvery { get; set; } = 100;
+
+    /// <summary>How many expiries the index waits on at once when many bans end together.</summary>
+    public int MaxExpiriesInFlight { get; set; } = 64;
+
+    /// <summary>The engine's clock. Tests pass a fake one; hosts leave the system clock.</summary>
+    public TimeProvider Clock { get; set; } = TimeProvider.System;
+}

@@ -1,0 +1,21 @@
+namespace BanActors.Hosting;
+
+/// <summary>The engine could not give a durable answer in time (journal down, overloaded, or timed out).</summary>
+public sealed class BanEngineUnavailableException : Exception
+{
+    public BanEngineUnavailableException() { }
+
+    public BanEngineUnavailableException(string message) : base(message) { }
+
+    public BanEngineUnavailableException(string message, Exception inner) : base(message, inner) { }
+}
+
+/// <summary>The request was invalid (e.g. minute out of range); nothing was changed.</summary>
+public sealed class BanRequestRejectedException : Exception
+{
+    public BanRequestRejectedException() { }
+
+    public BanRequestRejectedException(string message) : base(message) { }
+
+    public BanRequestRejectedException(string message, Exception inner) : base(message, inner) { }
+}

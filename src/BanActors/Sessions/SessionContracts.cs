@@ -1,0 +1,61 @@
+using BanActors.Bans;
+
+namespace BanActors.Sessions;
+
+/// <summary>
+/// A live client connection, implemented by the IM backend. The registry calls <see cref="Kick"/> when the
+/// user is banned; the implementation must close the connection promptly and must not block.
+/// </summary>
+public interface IBanSession
+{
+    /// <summary>Unique per session (per device connection), stable for its lifetime.</summary>
+    string SessionId { get; }
+
+    /// <summary>Close the connection with a RongCloud connection code, e.g. 31009 USER_BLOCKED.</summary>
+    void Kick(int code, string reason);
+}
+
+/// <summary>RongCloud connection status codes that the engine uses.</summary>
+public static class ConnectionCodes
+{
+    /// <summary>RC_CONN_SERVER_UNAVAILABLE: the engine could not tell whether the user may connect.</summary>
+    public const int ServerUnavailable = 31003;
+
+    /// <summary>RC_CONN_TOKEN_INCORRECT.</summary>
+    public const int TokenIncorrect = 31004;
+
+    /// <summary>RC_CONN_USER_BLOCKED.</summary>
+    public const int UserBlocked = 31009;
+
+    public const string UserBlockedReason = "USER_BLOCKED";
+}
+
+/// <summary>Register a new session of <paramref name="User"/>; answered with <see cref="SessionAccepted"/> or <see cref="SessionRefused"/>.</summary>
+public sealed record RegisterSession(UserKey User, IBanSession Session);
+
+/// <summary>The answer to <see cref="RegisterSession"/>.</summary>
+public abstract record SessionAdmission(UserKey User, string SessionId)
+{
+    public bool IsAccepted => this is SessionAccepted;
+}
+
+/// <summary>The session is live and will be kicked if a ban starts.</summary>
+public sealed record SessionAccepted(UserKey User, string SessionId) : SessionAdmission(User, SessionId);
+
+/// <summary>The session may not connect (banned: 31009; engine unavailable: 31003).</summary>
+public sealed record SessionRefused(UserKey User, string SessionId, int Code, string Reason) : SessionAdmission(User, SessionId);
+
+/// <summary>The session closed; forget it. Not answered.</summary>
+public sealed record UnregisterSession(UserKey User, string SessionId);
+
+/// <summary>Ask whether the user has a live session on this node; answered with <see cref="OnlineStatus"/>.</summary>
+public sealed record GetOnlineStatus(UserKey User);
+
+/// <summary>Whether the user has a live session.</summary>
+public sealed record OnlineStatus(UserKey User, bool IsOnline, int Sessions);
+
+/// <summary>Ask for the live sessions of a user on this node; answered with <see cref="LiveSessions"/>.</summary>
+public sealed record GetLiveSessions(UserKey User);
+
+/// <summary>The live sessions of a user on this node.</summary>
+public sealed record LiveSessions(UserKey User, IReadOnlyList<IBanSession> Sessions);
