@@ -1,0 +1,204 @@
+using Akka.Actor;
+using Akka.TestKit.Xunit2;
+using BanActors.Bans;
+using BanActors.Hosting;
+using BanActors.Tests.Support;
+using Xunit.Abstractions;
+
+namespace BanActors.Tests.Bans;
+
+public sealed class UserBanActorSpecs(ITestOutputHelper output) : TestKit(output: output), IDisposable
+{
+    private static readonly UserKey Alice = new("app1", "alice");
+    private readonly TempDatabase _database = new();
+
+    [Fact]
+    public async Task A_ban_holds_until_its_end_time_and_is_recorded_as_expired_at_that_time()
+    {
+        await using var host = EngineHost.Start(_database, EngineHost.NewClock());
+        var accepted = await host.Engine.BanAsync(Alice, 10);
+        Assert.Equal(EngineHost.Epoch.AddMinutes(10), accepted.Until);
+
+        var status = await host.Engine.GetStatusAsync(Alice);
+        Assert.True(status.IsBanned);
+        Assert.Equal(accepted.Until, status.Until);
+
+        host.Clock.Advance(TimeSpan.FromMinutes(10) - TimeSpan.FromSeconds(1));
+        Assert.True((await host.Engine.GetStatusAsync(Alice)).IsBanned);
+
+        host.Clock.Advance(TimeSpan.FromSeconds(1));
+        Assert.False((await host.Engine.GetStatusAsync(Alice)).IsBanned);
+        await AwaitAssertAsync(async () =>
+        {
+            var events = await host.StoredEventsAsync(Alice);
+            var unbanned = Assert.IsType<UserUnbanned>(events[^1]);
+            Assert.Equal(UnbanCause.Expired, unbanned.Cause);
+            Assert.Equal(accepted.Until, unbanned.At);
+        }, TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
+    public async Task Is_banned_is_false_from_the_end_time_on_even_when_no_timer_ran()
+    {
+        var at = EngineHost.Epoch;
+        Assert.True(UserBanActor.IsBanned(at.AddMinutes(1), at));
+        Assert.True(UserBanActor.IsBanned(at.AddMinutes(1), at.AddMinutes(1).AddTicks(-1)));
+        Assert.False(UserBanActor.IsBanned(at.AddMinutes(1), at.AddMinutes(1)));
+        Assert.False(UserBanActor.IsBanned(null, at));
+
+        // A fake clock that never fires timers past their time: status still flips at the end time.
+        await using var host = EngineHost.Start(_database, EngineHost.NewClock());
+        await host.Engine.BanAsync(Alice, 1);
+        host.Clock.SetUtcNow(EngineHost.Epoch.AddMinutes(1));
+        Assert.False((await host.Engine.GetStatusAsync(Alice)).IsBanned);
+    }
+
+    [Fact]
+    public async Task A_ban_survives_a_restart_and_lifts_at_its_end_time_with_no_request_after_the_restart()
+    {
+        var clock = EngineHost.NewClock();
+        DateTimeOffset until;
+        await using (var first = EngineHost.Start(_database, clock))
+        {
+            until = (await first.Engine.BanAsync(Alice, 30)).Until;
+        }
+
+        clock.Advance(TimeSpan.FromMinutes(5));
+        await using var second = EngineHost.Start(_database, clock);
+        await second.WaitUntilIndexReadyAsync();
+        var page = await second.Engine.ListActiveAsync("app1", 0, 50);
+        Assert.Equal([new ActiveBan("alice", until)], page.Bans);
+        Assert.IsType<UserBanned>((await second.StoredEventsAsync(Alice))[^1]);
+
+        clock.Advance(TimeSpan.FromMinutes(25));
+        await AwaitAssertAsync(async () =>
+        {
+            var unbanned = Assert.IsType<UserUnbanned>((await second.StoredEventsAsync(Alice))[^1]);
+            Assert.Equal(UnbanCause.Expired, unbanned.Cause);
+            Assert.Equal(until, unbanned.At);
+        }, TimeSpan.FromSeconds(10));
+        Assert.Empty((await second.Engine.ListActiveAsync("app1", 0, 50)).Bans);
+    }
+
+    [Fact]
+    public async Task A_ban_that_ended_while_the_engine_was_down_is_lifted_right_after_startup()
+    {
+        var clock = EngineHost.NewClock();
+        DateTimeOffset until;
+        await using (var first = EngineHost.Start(_database, clock))
+        {
+            until = (await first.Engine.BanAsync(Alice, 10)).Until;
+        }
+
+        clock.Advance(TimeSpan.FromHours(3));
+        await using var second = EngineHost.Start(_database, clock);
+        await AwaitAssertAsync(async () =>
+        {
+            var unbanned = Assert.IsType<UserUnbanned>((await second.StoredEventsAsync(Alice))[^1]);
+            Assert.Equal(UnbanCause.Expired, unbanned.Cause);
+            Assert.Equal(until, unbanned.At);
+        }, TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
+    public async Task A_reban_replaces_the_end_time()
+    {
+        await using var host = EngineHost.Start(_database, EngineHost.NewClock());
+        await host.Engine.BanAsync(Alice, 60);
+        host.Clock.Advance(TimeSpan.FromMinutes(1));
+        var second = await host.Engine.BanAsync(Alice, 5);
+        Assert.Equal(EngineHost.Epoch.AddMinutes(6), second.Until);
+
+        host.Clock.Advance(TimeSpan.FromMinutes(5));
+        Assert.False((await host.Engine.GetStatusAsync(Alice)).IsBanned);
+        await AwaitAssertAsync(async () =>
+            Assert.Equal(UnbanCause.Expired, Assert.IsType<UserUnbanned>((await host.StoredEventsAsync(Alice))[^1]).Cause),
+            TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
+    public async Task An_unban_ends_the_ban_at_once()
+    {
+        await using var host = EngineHost.Start(_database, EngineHost.NewClock());
+        await host.Engine.BanAsync(Alice, 60);
+        var unban = await host.Engine.UnbanAsync(Alice);
+
+        Assert.True(unban.WasBanned);
+        Assert.False((await host.Engine.GetStatusAsync(Alice)).IsBanned);
+        var unbanned = Assert.IsType<UserUnbanned>((await host.StoredEventsAsync(Alice))[^1]);
+        Assert.Equal(UnbanCause.Manual, unbanned.Cause);
+        Assert.Equal(EngineHost.Epoch, unbanned.At);
+    }
+
+    [Fact]
+    public async Task Unbanning_a_user_who_is_not_banned_succeeds_and_persists_nothing()
+    {
+        await using var host = EngineHost.Start(_database, EngineHost.NewClock());
+        var unban = await host.Engine.UnbanAsync(Alice);
+
+        Assert.False(unban.WasBanned);
+        Assert.Empty(await host.StoredEventsAsync(Alice));
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-5)]
+    [InlineData(43_201)]
+    [InlineData(int.MaxValue)]
+    public async Task An_out_of_range_minute_is_rejected_and_nothing_is_persisted(int minutes)
+    {
+        await using var host = EngineHost.Start(_database, EngineHost.NewClock());
+        var rejected = await Assert.ThrowsAsync<BanRequestRejectedException>(() => host.Engine.BanAsync(Alice, minutes));
+        Assert.Contains("minute", rejected.Message);
+
+        // The actor itself refuses too, for callers that bypass the facade.
+        var reply = await host.Engine.Actors.Bans.Ask<object>(new BanUser(Alice, minutes), TimeSpan.FromSeconds(10));
+        Assert.IsType<BanRejected>(reply);
+        Assert.Empty(await host.StoredEventsAsync(Alice));
+        Assert.False((await host.Engine.GetStatusAsync(Alice)).IsBanned);
+    }
+
+    [Fact]
+    public async Task The_longest_ban_is_accepted_and_a_one_minute_ban_is_the_shortest()
+    {
+        await using var host = EngineHost.Start(_database, EngineHost.NewClock());
+        Assert.Equal(EngineHost.Epoch.AddMinutes(43_200), (await host.Engine.BanAsync(Alice, 43_200)).Until);
+        Assert.Equal(EngineHost.Epoch.AddMinutes(1), (await host.Engine.BanAsync(new UserKey("app1", "bob"), 1)).Until);
+    }
+
+    [Fact]
+    public async Task Idle_user_actors_are_passivated_and_banned_ones_still_lift_on_time()
+    {
+        await using var host = EngineHost.Start(_database, EngineHost.NewClock(),
+            options => options.IdleTimeout = TimeSpan.FromMilliseconds(200));
+        await host.WaitUntilIndexReadyAsync();
+        for (var i = 0; i < 50; i++) await host.Engine.GetStatusAsync(new UserKey("app1", $"idle-{i}"));
+        await host.Engine.BanAsync(Alice, 10);
+        Assert.True(await host.LiveUserActorsAsync() > 0);
+
+        await AwaitAssertAsync(async () => Assert.Equal(0, await host.LiveUserActorsAsync()), TimeSpan.FromSeconds(15));
+
+        host.Clock.Advance(TimeSpan.FromMinutes(10));
+        await AwaitAssertAsync(async () =>
+            Assert.Equal(UnbanCause.Expired, Assert.IsType<UserUnbanned>((await host.StoredEventsAsync(Alice))[^1]).Cause),
+            TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
+    public async Task A_user_of_one_app_is_not_the_same_user_in_another_app()
+    {
+        await using var host = EngineHost.Start(_database, EngineHost.NewClock());
+        await host.Engine.BanAsync(new UserKey("app1", "carol"), 10);
+
+        Assert.False((await host.Engine.GetStatusAsync(new UserKey("app2", "carol"))).IsBanned);
+        await host.WaitUntilIndexReadyAsync();
+        Assert.Empty((await host.Engine.ListActiveAsync("app2", 0, 50)).Bans);
+        Assert.Single((await host.Engine.ListActiveAsync("app1", 0, 50)).Bans);
+    }
+
+    public new void Dispose()
+    {
+        base.Dispose();
+        _database.Dispose();
+    }
+}
