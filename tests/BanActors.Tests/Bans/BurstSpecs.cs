@@ -7,8 +7,12 @@ using Xunit.Abstractions;
 
 namespace BanActors.Tests.Bans;
 
-public sealed class BurstSpecs(ITestOutputHelper output) : TestKit(output: output), IDisposable
+public sealed class BurstSpecs : TestKit, IDisposable
 {
+    private readonly ITestOutputHelper _output;
+
+    public BurstSpecs(ITestOutputHelper output) : base(output: output) => _output = output;
+
     private readonly TempDatabase _database = new();
 
     [Fact]
@@ -26,7 +30,7 @@ public sealed class BurstSpecs(ITestOutputHelper output) : TestKit(output: outpu
             Assert.Equal(users, accepted.Length);
             Assert.All(accepted, a => Assert.Equal(EngineHost.Epoch.AddMinutes(60), a.Until));
         }
-        output.WriteLine($"{users} concurrent bans acknowledged in {watch.Elapsed.TotalSeconds:0.0} s " +
+        _output.WriteLine($"{users} concurrent bans acknowledged in {watch.Elapsed.TotalSeconds:0.0} s " +
                          $"({users / watch.Elapsed.TotalSeconds:0} bans/s, including start and shutdown)");
 
         using (var connection = new SqliteConnection(_database.Storage.ConnectionString))
@@ -40,7 +44,7 @@ public sealed class BurstSpecs(ITestOutputHelper output) : TestKit(output: outpu
         watch.Restart();
         await using var restarted = EngineHost.Start(_database, clock);
         await restarted.WaitUntilIndexReadyAsync();
-        output.WriteLine($"index of {users} running bans rebuilt in {watch.Elapsed.TotalSeconds:0.0} s after restart");
+        _output.WriteLine($"index of {users} running bans rebuilt in {watch.Elapsed.TotalSeconds:0.0} s after restart");
         var listed = new HashSet<string>();
         for (var page = 1; page <= 11; page++)
             foreach (var ban in (await restarted.Engine.ListActiveAsync("burst", page, 1000)).Bans)

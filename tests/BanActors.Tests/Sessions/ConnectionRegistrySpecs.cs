@@ -6,8 +6,12 @@ using Xunit.Abstractions;
 
 namespace BanActors.Tests.Sessions;
 
-public sealed class ConnectionRegistrySpecs(ITestOutputHelper output) : TestKit(output: output), IDisposable
+public sealed class ConnectionRegistrySpecs : TestKit, IDisposable
 {
+    private readonly ITestOutputHelper _output;
+
+    public ConnectionRegistrySpecs(ITestOutputHelper output) : base(output: output) => _output = output;
+
     private static readonly UserKey Alice = new("app1", "alice");
     private static readonly UserKey Bob = new("app1", "bob");
     private readonly TempDatabase _database = new();
@@ -97,7 +101,8 @@ public sealed class ConnectionRegistrySpecs(ITestOutputHelper output) : TestKit(
         var accepted = 0;
         foreach (var (user, session, admission) in outcomes)
         {
-            if (admission.Result.IsAccepted)
+            var result = await admission;
+            if (result.IsAccepted)
             {
                 accepted++;
                 // An admitted session of a user who is now banned must have been kicked.
@@ -105,12 +110,12 @@ public sealed class ConnectionRegistrySpecs(ITestOutputHelper output) : TestKit(
             }
             else
             {
-                Assert.Equal(31009, ((SessionRefused)admission.Result).Code);
+                Assert.Equal(31009, ((SessionRefused)result).Code);
             }
         }
         for (var u = 0; u < users; u++)
             Assert.False(await host.Engine.IsOnlineAsync(new UserKey("app1", $"racer-{u}")));
-        output.WriteLine($"{accepted} of {outcomes.Count} racing sessions were admitted before the ban and kicked after it");
+        _output.WriteLine($"{accepted} of {outcomes.Count} racing sessions were admitted before the ban and kicked after it");
     }
 
     public new void Dispose()

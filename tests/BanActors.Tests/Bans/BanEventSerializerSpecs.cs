@@ -1,0 +1,72 @@
+using Akka.Actor;
+using Akka.TestKit.Xunit2;
+using BanActors.Bans;
+using BanActors.Tests.Support;
+using Microsoft.Data.Sqlite;
+using Xunit.Abstractions;
+
+namespace BanActors.Tests.Bans;
+
+public sealed class BanEventSerializerSpecs(ITestOutputHelper output) : TestKit(output: output), IDisposable
+{
+    private static readonly UserKey Dave = new("app1", "dävé-😀");
+    private readonly TempDatabase _database = new();
+
+    public static TheoryData<object> Events => new()
+    {
+        new UserBanned(Dave, EngineHost.Epoch, EngineHost.Epoch.AddMinutes(43_200)),
+        new UserUnbanned(Dave, EngineHost.Epoch, UnbanCause.Expired),
+        new UserUnbanned(Dave, EngineHost.Epoch, UnbanCause.Manual),
+        new BanSnapshot(Dave, EngineHost.Epoch),
+        new BanSnapshot(Dave, null),
+    };
+
+    [Theory]
+    [MemberData(nameof(Events))]
+    public void Events_round_trip_through_the_versioned_binary_format(object @event)
+    {
+        var serializer = new BanEventSerializer((ExtendedActorSystem)Sys);
+        var bytes = serializer.ToBinary(@event);
+        Assert.Equal(@event, serializer.FromBinary(bytes, serializer.Manifest(@event)));
+    }
+
+    [Fact]
+    public void A_version_one_event_written_today_reads_back_forever()
+    {
+        // Bytes of UserBanned("app1","u1", 2026-11-26T10:00Z, +10 min) in format UB1; must never change meaning.
+        var bytes = Convert.FromHexString("046170703102753100D08B08A44BDF08008C2C6EA54BDF08");
+        var serializer = new BanEventSerializer((ExtendedActorSystem)Sys);
+        var banned = Assert.IsType<UserBanned>(serializer.FromBinary(bytes, "UB1"));
+        Assert.Equal(new UserKey("app1", "u1"), banned.User);
+        Assert.Equal(EngineHost.Epoch, banned.At);
+        Assert.Equal(EngineHost.Epoch.AddMinutes(10), banned.Until);
+    }
+
+    [Fact]
+    public async Task The_journal_stores_events_with_the_ban_serializer_and_a_version_manifest_not_a_clr_type_name()
+    {
+        await using (var host = EngineHost.Start(_database, EngineHost.NewClock()))
+        {
+            await host.Engine.BanAsync(Dave, 5);
+            await host.Engine.UnbanAsync(Dave);
+        }
+
+        using var connection = new SqliteConnection(_database.Storage.ConnectionString);
+        connection.Open();
+        using var query = connection.CreateCommand();
+        query.CommandText = "SELECT serializer_id, manifest, tags FROM event_journal ORDER BY ordering";
+        using var reader = query.ExecuteReader();
+        var rows = new List<(long, string, string)>();
+        while (reader.Read()) rows.Add((reader.GetInt64(0), reader.GetString(1), reader.GetString(2)));
+        Assert.Equal(2, rows.Count);
+        Assert.Equal((BanEventSerializer.SerializerId, "UB1"), (rows[0].Item1, rows[0].Item2));
+        Assert.Equal((BanEventSerializer.SerializerId, "UU1"), (rows[1].Item1, rows[1].Item2));
+        Assert.All(rows, r => Assert.Contains("ban", r.Item3));
+    }
+
+    public new void Dispose()
+    {
+        base.Dispose();
+        _database.Dispose();
+    }
+}
