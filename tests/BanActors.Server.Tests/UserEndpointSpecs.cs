@@ -181,10 +181,12 @@ public sealed class UserEndpointSpecs(DefaultServer fixture) : IClassFixture<Def
         Assert.Contains("\"reachable\":true", await response.Content.ReadAsStringAsync());
     }
 
+    /// <summary>Calls until <paramref name="done"/> holds: at most 100 times and 30 s, 20 ms apart.</summary>
     internal static async Task<ApiResponse> PollAsync(Func<Task<ApiResponse>> call, Func<ApiResponse, bool> done)
     {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         ApiResponse last = null!;
-        for (var i = 0; i < 100; i++)
+        for (var i = 0; i < 100 && clock.Elapsed < TimeSpan.FromSeconds(30); i++)
         {
             last = await call();
             if (done(last)) return last;
