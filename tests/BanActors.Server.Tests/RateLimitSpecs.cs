@@ -60,3 +60,39 @@ public sealed class RateLimitSpecs(DefaultServer fixture) : IClassFixture<Defaul
         Assert.Equal(HttpStatusCode.OK, genuine.Status);
     }
 }
+
+/// <summary>A server allowing 3 requests per second per app and endpoint.</summary>
+public sealed class LowLimitServer : ServerFixture
+{
+    protected override IReadOnlyDictionary<string, string?> Settings =>
+        new Dictionary<string, string?> { ["BanActors:RateLimit:PermitsPerSecond"] = "3" };
+}
+
+/// <summary>The configured limit applies, and a refused ban changes nothing.</summary>
+public sealed class ConfiguredRateLimitSpecs(LowLimitServer fixture) : IClassFixture<LowLimitServer>
+{
+    private readonly ServerHost _server = fixture.Server;
+
+    [Fact]
+    public async Task A_ban_refused_by_the_rate_limit_is_1008_and_bans_nobody()
+    {
+        var client = _server.Client(TestApps.A);
+        ApiResponse? refused = null;
+        var refusedUser = "";
+        for (var i = 0; i < 50 && refused is null; i++)
+        {
+            var response = await client.PostAsync("/user/block.json", ("userId", $"limited-{i}"), ("minute", "10"));
+            if (response.Status == HttpStatusCode.TooManyRequests)
+            {
+                refused = response;
+                refusedUser = $"limited-{i}";
+            }
+        }
+
+        Assert.NotNull(refused);
+        Assert.Equal(1008, refused.Code);
+        Assert.Equal("/user/block.json", refused.Json.GetProperty("url").GetString());
+        Assert.False((await _server.Engine.GetStatusAsync(new BanActors.Bans.UserKey(TestApps.A.AppKey, refusedUser))).IsBanned);
+        Assert.DoesNotContain($"\"{refusedUser}\"", (await client.PostAsync("/user/block/query.json")).Body);
+    }
+}
