@@ -48,7 +48,7 @@ internal sealed class RongCloudPipeline(
         var signature = signatures.Verify(http.Request.Headers);
         if (!signature.IsValid)
         {
-            logger.LogInformation("Refused {Path}: {Outcome}", path, signature.Outcome);
+            logger.LogInformation("Refused {Path} for App-Key {AppKey}: {Outcome}", path, signature.AppKey ?? "(unknown)", signature.Outcome);
             var code = signature.Outcome == SignatureOutcome.UnknownApp ? ErrorCodes.BadParameter : ErrorCodes.Unauthorized;
             return RongCloudResults.Error(code, signature.Detail, path);
         }
