@@ -32,9 +32,12 @@ public sealed class MessageDelivery(
     IOfflineMessageStore store,
     IPushNotifier push,
     OfflineMessagingOptions options,
-    TimeProvider clock,
+    BanEngineOptions engineOptions,
     ILogger<MessageDelivery> log)
 {
+    // Read at each use: a host may set the engine clock only when the actor system starts.
+    private TimeProvider Clock => engineOptions.Clock;
+
     public OfflineMessagingOptions Options { get; } = options;
 
     /// <summary>
@@ -43,7 +46,7 @@ public sealed class MessageDelivery(
     /// </summary>
     public async Task<PublishResult> PublishAsync(PrivateMessage message, CancellationToken cancellationToken = default)
     {
-        var sentTime = DateTimeOffset.FromUnixTimeMilliseconds(clock.GetUtcNow().ToUnixTimeMilliseconds());
+        var sentTime = DateTimeOffset.FromUnixTimeMilliseconds(Clock.GetUtcNow().ToUnixTimeMilliseconds());
         var copies = message.ToUserIds.Distinct(StringComparer.Ordinal)
             .Select(to => new UserMessage(MessageIds.New(sentTime), new UserKey(message.AppKey, to), message.FromUserId,
                 message.ObjectName, message.Content, message.PushContent, message.PushData, sentTime))
@@ -74,7 +77,7 @@ public sealed class MessageDelivery(
     public async Task<int> DeliverKeptAsync(UserKey user, Func<UserMessage, CancellationToken, ValueTask<bool>> write,
         CancellationToken cancellationToken = default)
     {
-        var notBefore = clock.GetUtcNow() - Options.Retention;
+        var notBefore = Clock.GetUtcNow() - Options.Retention;
         var delivered = 0;
         KeptMessage? last = null;
         while (true)

@@ -32,12 +32,12 @@ public static class MessagingServiceCollectionExtensions
             sp.GetRequiredService<IOfflineMessageStore>(),
             sp.GetRequiredService<IPushNotifier>(),
             sp.GetRequiredService<OfflineMessagingOptions>(),
-            sp.GetRequiredService<BanEngineOptions>().Clock,
+            sp.GetRequiredService<BanEngineOptions>(),
             sp.GetService<ILogger<MessageDelivery>>() ?? NullLogger<MessageDelivery>.Instance));
         services.TryAddSingleton(sp => new OfflineMessagePurge(
             sp.GetRequiredService<IOfflineMessageStore>(),
             sp.GetRequiredService<OfflineMessagingOptions>(),
-            sp.GetRequiredService<BanEngineOptions>().Clock,
+            sp.GetRequiredService<BanEngineOptions>(),
             sp.GetService<ILogger<OfflineMessagePurge>>() ?? NullLogger<OfflineMessagePurge>.Instance));
         services.AddSingleton<IHostedService>(sp => new StoreInitializer(sp.GetRequiredService<IOfflineMessageStore>()));
         services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<OfflineMessagePurge>());

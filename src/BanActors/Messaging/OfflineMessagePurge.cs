@@ -1,3 +1,4 @@
+using BanActors.Hosting;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -10,9 +11,12 @@ namespace BanActors.Messaging;
 public sealed class OfflineMessagePurge(
     IOfflineMessageStore store,
     OfflineMessagingOptions options,
-    TimeProvider clock,
+    BanEngineOptions engine,
     ILogger<OfflineMessagePurge> log) : IHostedService, IAsyncDisposable
 {
+    // Read at each use: a host may set the engine clock only when the actor system starts.
+    private TimeProvider Clock => engine.Clock;
+
     private ITimer? _timer;
     private int _requested;
     private int _running;
@@ -23,7 +27,7 @@ public sealed class OfflineMessagePurge(
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        _timer = clock.CreateTimer(_ => Request(), null, options.PurgeInterval, options.PurgeInterval);
+        _timer = Clock.CreateTimer(_ => Request(), null, options.PurgeInterval, options.PurgeInterval);
         Request();
         return Task.CompletedTask;
     }
@@ -38,7 +42,7 @@ public sealed class OfflineMessagePurge(
     /// <summary>Purges now, on the caller's task.</summary>
     public async Task<int> PurgeNowAsync(CancellationToken cancellationToken = default)
     {
-        var purged = await store.PurgeAsync(clock.GetUtcNow() - options.Retention, cancellationToken);
+        var purged = await store.PurgeAsync(Clock.GetUtcNow() - options.Retention, cancellationToken);
         if (purged > 0) log.LogInformation("Purged {Count} offline messages older than {Retention}", purged, options.Retention);
         Purged?.Invoke(purged);
         return purged;
