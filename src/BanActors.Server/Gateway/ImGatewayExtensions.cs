@@ -32,11 +32,15 @@ public static partial class ImGatewayExtensions
         return builder;
     }
 
-    /// <summary>Maps <c>GET /im/connect?token=...</c> (WebSocket) and the WebSocket middleware it needs.</summary>
+    /// <summary>
+    /// Maps <c>GET /im/connect?token=...</c> (WebSocket, with the middleware it needs) and
+    /// <c>/message/private/publish.json</c>. Call after <c>AddBanActorsServer</c> and <see cref="AddImGateway(WebApplicationBuilder)"/>.
+    /// </summary>
     public static WebApplication MapImGateway(this WebApplication app)
     {
         app.UseWebSockets();
         app.Map(ConnectPath, ConnectAsync);
+        app.MapMessageEndpoints();
         return app;
     }
 
