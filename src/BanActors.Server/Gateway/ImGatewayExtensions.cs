@@ -45,7 +45,7 @@ public static partial class ImGatewayExtensions
     }
 
     private static async Task ConnectAsync(HttpContext context, TokenService tokens, IBanEngine engine,
-        MessageDelivery delivery, GatewayOptions options, ILoggerFactory loggers)
+        MessageDelivery delivery, GatewayOptions options, IHostApplicationLifetime lifetime, ILoggerFactory loggers)
     {
         if (!context.WebSockets.IsWebSocketRequest)
         {
@@ -85,6 +85,7 @@ public static partial class ImGatewayExtensions
                 await RefuseAsync(socket, refused.Code, refused.Reason, options, log);
                 return;
             }
+            using var stopping = lifetime.ApplicationStopping.Register(session.Shutdown);
             await session.RunAsync(context.RequestAborted);
         }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)

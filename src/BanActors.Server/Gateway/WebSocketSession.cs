@@ -26,6 +26,8 @@ internal sealed partial class WebSocketSession : IBanSession
     private KickRequest? _kick;
     private int _keptRequested;
     private volatile bool _clientGone;
+    private volatile bool _serverStopping;
+    private readonly List<UserMessage> _notWritten = [];
 
     public WebSocketSession(UserKey user, WebSocket socket, MessageDelivery delivery, GatewayOptions options, ILogger log)
     {
@@ -61,6 +63,14 @@ internal sealed partial class WebSocketSession : IBanSession
         _queue.Writer.TryWrite(null);
     }
 
+    /// <summary>The server is stopping: close with 1001 (going away) now rather than when the host gives up waiting.</summary>
+    public void Shutdown()
+    {
+        _serverStopping = true;
+        _queue.Writer.TryComplete();
+        _ = _wake.CancelAsync();
+    }
+
     /// <summary>Runs the session until the client leaves, the connection drops or the user is kicked.</summary>
     public async Task RunAsync(CancellationToken aborted)
     {
@@ -88,6 +98,10 @@ internal sealed partial class WebSocketSession : IBanSession
                 {
                     await CloseAsync(WebSocketCloseStatus.NormalClosure, "");
                 }
+                else if (_serverStopping && _socket.State == WebSocketState.Open)
+                {
+                    await CloseAsync(WebSocketCloseStatus.EndpointUnavailable, "SERVER_SHUTDOWN");
+                }
             }
             // Wait for the client's answer to our close frame; a client that never answers is dropped.
             await receiving.WaitAsync(_options.CloseTimeout, aborted);
@@ -111,7 +125,7 @@ internal sealed partial class WebSocketSession : IBanSession
     {
         while (true)
         {
-            if (Volatile.Read(ref _kick) is not null || _clientGone) return;
+            if (Volatile.Read(ref _kick) is not null || _clientGone || _serverStopping) return;
             if (Interlocked.Exchange(ref _keptRequested, 0) == 1)
                 await _delivery.DeliverKeptAsync(User, WriteKeptAsync);
             if (_queue.Reader.TryRead(out var item))
@@ -134,12 +148,10 @@ internal sealed partial class WebSocketSession : IBanSession
 
     private async ValueTask<bool> WriteKeptAsync(UserMessage message, CancellationToken cancellationToken)
     {
-        if (Volatile.Read(ref _kick) is not null || _clientGone) return false;
+        if (Volatile.Read(ref _kick) is not null || _clientGone || _serverStopping) return false;
         await SendAsync(GatewayFrames.Message(message));
         return true;
     }
-
-    private readonly List<UserMessage> _notWritten = [];
 
     private void KeepLater(UserMessage message) => _notWritten.Add(message);
 

@@ -210,24 +210,45 @@ public sealed class ImGatewaySpecs(ITestOutputHelper output) : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Kept_messages_survive_a_restart_of_the_server()
+    public Task Kept_messages_survive_a_restart_of_the_server() => RestartScenario(settings: null, suffix: "");
+
+    [PostgresFact]
+    public Task Kept_messages_survive_a_restart_of_the_server_on_PostgreSQL() =>
+        RestartScenario(new Dictionary<string, string?>
+        {
+            ["BanActors:Storage:Provider"] = "PostgreSql",
+            ["BanActors:Storage:ConnectionString"] = PostgresFactAttribute.ConnectionString,
+        }, suffix: "-" + Guid.NewGuid().ToString("N")[..8]);
+
+    private async Task RestartScenario(Dictionary<string, string?>? settings, string suffix)
     {
-        var token = await _server.TokenAsync("u1");
-        await _server.BlockAsync("u1", 60);
-        await _server.PublishAsync("u2", "before restart 1", "u1");
-        await _server.PublishAsync("u2", "before restart 2", "u1");
+        if (settings is not null)
+        {
+            await _server.DisposeAsync();
+            _server = await GatewayServer.StartAsync(_database.Path, _clock, settings);
+        }
+        string u1 = "u1" + suffix, u2 = "u2" + suffix;
+        var token = await _server.TokenAsync(u1);
+        await _server.BlockAsync(u1, 60);
+        await _server.PublishAsync(u2, "before restart 1", u1);
+        await _server.PublishAsync(u2, "before restart 2", u1);
+        var bystander = await _server.ConnectAsync(await _server.TokenAsync(u2));
+        await bystander.ExpectConnectedAsync(u2);
 
         await _server.DisposeAsync();
-        _server = await GatewayServer.StartAsync(_database.Path, _clock);
+        // Sessions are closed as "going away" when the server stops, not left to time out.
+        await bystander.ExpectCloseAsync(1001);
+        await bystander.DisposeAsync();
+        _server = await GatewayServer.StartAsync(_database.Path, _clock, settings);
 
         await using (var stillBanned = await _server.ConnectAsync(token))
         {
             await stillBanned.ExpectFrameAsync("refused");
             await stillBanned.ExpectCloseAsync(4009);
         }
-        await _server.UnblockAsync("u1");
+        await _server.UnblockAsync(u1);
         await using var client = await _server.ConnectAsync(token);
-        await client.ExpectConnectedAsync("u1");
+        await client.ExpectConnectedAsync(u1);
         await client.ExpectMessageAsync("before restart 1");
         await client.ExpectMessageAsync("before restart 2");
     }
