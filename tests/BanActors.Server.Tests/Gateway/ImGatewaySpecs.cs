@@ -62,6 +62,11 @@ public sealed class ImGatewaySpecs(ITestOutputHelper output) : IAsyncLifetime
         await other.ExpectConnectedAsync("u2");
         Assert.Equal("1", await _server.CheckOnlineAsync("u1"));
 
+        // Every device gets live messages.
+        await _server.PublishAsync("u2", "to every device", "u1");
+        await phone.ExpectMessageAsync("to every device");
+        await laptop.ExpectMessageAsync("to every device");
+
         await _server.BlockAsync("u1", 10);
 
         foreach (var session in new[] { phone, laptop })
@@ -321,6 +326,76 @@ public sealed class ImGatewaySpecs(ITestOutputHelper output) : IAsyncLifetime
 
         await _server.PostOkAsync(path, [.. valid.Where(f => f.Item1 != "toUserId"), .. Enumerable.Range(0, 1000).Select(i => ("toUserId", $"r{i}"))]);
         Assert.Equal(1, await _server.Store.CountAsync(GatewayServer.User("r999")));
+    }
+
+    [Fact]
+    public async Task Messages_published_while_the_user_connects_are_each_delivered_exactly_once()
+    {
+        var token = await _server.TokenAsync("u1");
+        var published = new List<string>();
+        var received = new List<string>();
+        for (var round = 0; round < 10; round++)
+        {
+            var texts = Enumerable.Range(0, 5).Select(i => $"round {round} message {i}").ToList();
+            published.AddRange(texts);
+            // Publishing races the connect: some copies are kept, some queued live, some caught by the admission.
+            var publishing = Task.Run(async () =>
+            {
+                foreach (var text in texts) await _server.PublishAsync("u2", text, "u1");
+            });
+            await using var client = await _server.ConnectAsync(token);
+            await client.ExpectConnectedAsync("u1");
+            await publishing;
+            // Whatever was kept is announced to the session before this one is offered, so it comes after them all.
+            var sentinel = $"sentinel {round}";
+            await _server.PublishAsync("u2", sentinel, "u1");
+            while (await TextOf(client) is var text && text != sentinel) received.Add(text);
+        }
+        Assert.Equal(published.Order(), received.Order());
+        Assert.Equal(0, await _server.Store.CountAsync(GatewayServer.User("u1")));
+    }
+
+    [Fact]
+    public async Task A_ban_that_interrupts_delivery_loses_nothing_and_repeats_nothing()
+    {
+        var token = await _server.TokenAsync("u1");
+        var texts = Enumerable.Range(0, 200).Select(i => $"burst {i}").ToList();
+        var received = new List<string>();
+        await using (var client = await _server.ConnectAsync(token))
+        {
+            await client.ExpectConnectedAsync("u1");
+            // The ban lands in the middle of a stream of messages: each copy is written, queued when the kick
+            // comes (then kept by the closing session), or kept by the publisher.
+            var publishing = Task.Run(async () =>
+            {
+                foreach (var text in texts) await _server.PublishAsync("u2", text, "u1");
+            });
+            await client.ExpectMessageAsync("burst 0");
+            received.Add("burst 0");
+            await _server.BlockAsync("u1", 10);
+            await publishing;
+            while (await client.NextAsync() is { Type: "message" } message) received.Add(TextOf(message));
+            await client.ExpectCloseAsync(4009);
+        }
+        output.WriteLine($"{received.Count} of {texts.Count} messages were written before the kick");
+
+        await _server.UnblockAsync("u1");
+        await using (var client = await _server.ConnectAsync(token))
+        {
+            await client.ExpectConnectedAsync("u1");
+            await _server.PublishAsync("u2", "sentinel", "u1");
+            while (await TextOf(client) is var text && text != "sentinel") received.Add(text);
+        }
+        Assert.Equal(texts.Order(), received.Order());
+    }
+
+    private static async Task<string> TextOf(ImClient client) => TextOf(await client.NextAsync());
+
+    private static string TextOf(ClientEvent message)
+    {
+        Assert.True(message.Type == "message", $"expected a message frame, got {message}");
+        var content = message.Frame!.Value.GetProperty("content").GetString()!;
+        return System.Text.Json.JsonDocument.Parse(content).RootElement.GetProperty("content").GetString()!;
     }
 
     [Fact]
