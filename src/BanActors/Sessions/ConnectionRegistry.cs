@@ -40,11 +40,11 @@ public sealed class ConnectionRegistry : ReceiveActor
             var count = _live.TryGetValue(q.User, out var sessions) ? sessions.Count : 0;
             Sender.Tell(new OnlineStatus(q.User, count > 0, count));
         });
-        Receive<DeliverToUser>(Deliver);
-        Receive<KeptMessagesAvailable>(NotifyKept);
         Receive<GetLiveSessions>(q =>
             Sender.Tell(new LiveSessions(q.User,
                 _live.TryGetValue(q.User, out var sessions) ? sessions.Values.ToList() : Array.Empty<IBanSession>())));
+        Receive<DeliverToUser>(Deliver);
+        Receive<KeptMessagesAvailable>(NotifyKept);
     }
 
     public static Props Props(IActorRef bans, TimeSpan? admissionTimeout = null) =>
