@@ -95,10 +95,10 @@ internal sealed class RongCloudPipeline(
     private async Task<IFormCollection> ReadFormAsync(HttpContext http)
     {
         var request = http.Request;
-        if (request.ContentLength > _maxBodyBytes) throw BodyTooLarge();
-        // A body sent without Content-Length (chunked) is cut off at the cap while it is read.
+        // Also bounds what the server drains of a refused body; a chunked body is cut off at the cap while read.
         if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } sizeLimit)
             sizeLimit.MaxRequestBodySize = _maxBodyBytes;
+        if (request.ContentLength > _maxBodyBytes) throw BodyTooLarge();
         if (request.ContentLength == 0 || http.Features.Get<IHttpRequestBodyDetectionFeature>() is { CanHaveBody: false })
             return FormCollection.Empty;
 
