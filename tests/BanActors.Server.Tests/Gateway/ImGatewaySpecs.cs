@@ -106,6 +106,10 @@ public sealed class ImGatewaySpecs(ITestOutputHelper output) : IAsyncLifetime
             Assert.Equal("TOKEN_INCORRECT", frame.GetProperty("reason").GetString());
             await client.ExpectCloseAsync(4004);
         }
+
+        using var http = new HttpClient { BaseAddress = _server.BaseUri };
+        using var plain = await http.GetAsync($"/im/connect?token={Uri.EscapeDataString(token)}");
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, plain.StatusCode);
     }
 
     [Fact]
