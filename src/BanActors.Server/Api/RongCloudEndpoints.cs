@@ -38,6 +38,8 @@ internal sealed class RongCloudPipeline(
     IOptions<BanActorsServerOptions> options,
     ILogger<RongCloudPipeline> logger)
 {
+    private const int DrainFactor = 16;
+
     private readonly long _maxBodyBytes = options.Value.Api.MaxBodyBytes;
     private readonly int _permitsPerSecond = options.Value.RateLimit.PermitsPerSecond;
 
@@ -46,7 +48,7 @@ internal sealed class RongCloudPipeline(
         var signature = signatures.Verify(http.Request.Headers);
         if (!signature.IsValid)
         {
-            logger.LogInformation("Refused {Path}: {Outcome}", path, signature.Outcome);
+            logger.LogInformation("Refused {Path} for App-Key {AppKey}: {Outcome}", path, signature.AppKey ?? "(unknown)", signature.Outcome);
             var code = signature.Outcome == SignatureOutcome.UnknownApp ? ErrorCodes.BadParameter : ErrorCodes.Unauthorized;
             return RongCloudResults.Error(code, signature.Detail, path);
         }
@@ -95,10 +97,17 @@ internal sealed class RongCloudPipeline(
     private async Task<IFormCollection> ReadFormAsync(HttpContext http)
     {
         var request = http.Request;
-        // Also bounds what the server drains of a refused body; a chunked body is cut off at the cap while read.
-        if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } sizeLimit)
-            sizeLimit.MaxRequestBodySize = _maxBodyBytes;
-        if (request.ContentLength > _maxBodyBytes) throw BodyTooLarge();
+        var sizeLimit = http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } feature ? feature : null;
+        if (request.ContentLength > _maxBodyBytes)
+        {
+            // Refused unread. A body up to a few times the cap is left for the server to discard after the answer,
+            // so that the client, still sending, gets to read the 1005; a larger one gets its connection dropped.
+            if (request.ContentLength > _maxBodyBytes * DrainFactor && sizeLimit is not null)
+                sizeLimit.MaxRequestBodySize = _maxBodyBytes;
+            throw BodyTooLarge();
+        }
+        // A body sent without Content-Length (chunked) is cut off at the cap while it is read.
+        if (sizeLimit is not null) sizeLimit.MaxRequestBodySize = _maxBodyBytes;
         if (request.ContentLength == 0 || http.Features.Get<IHttpRequestBodyDetectionFeature>() is { CanHaveBody: false })
             return FormCollection.Empty;
 

@@ -20,7 +20,8 @@ public enum SignatureOutcome
 }
 
 /// <summary>The result of <see cref="SignatureVerifier.Verify"/>; <see cref="App"/> is set only when valid.</summary>
-public readonly record struct SignatureResult(SignatureOutcome Outcome, AppCredentials? App, string Detail)
+/// <param name="AppKey">The App-Key of the request once it is known to be configured (for logs), else null.</param>
+public readonly record struct SignatureResult(SignatureOutcome Outcome, AppCredentials? App, string Detail, string? AppKey = null)
 {
     public bool IsValid => Outcome == SignatureOutcome.Valid;
 }
@@ -53,12 +54,12 @@ public sealed class SignatureVerifier(AppCatalog apps, TimeProvider clock, IOpti
         if (!apps.TryGet(appKey, out var app))
             return new(SignatureOutcome.UnknownApp, null, "unknown App-Key");
         if (!TryParseTimestamp(timestamp, out var signedAt))
-            return new(SignatureOutcome.BadTimestamp, null, "Timestamp must be an integer: seconds or milliseconds since 1970-01-01 UTC");
+            return new(SignatureOutcome.BadTimestamp, null, "Timestamp must be an integer: seconds or milliseconds since 1970-01-01 UTC", app.AppKey);
         if (!Matches(Compute(app.AppSecret, nonce, timestamp), signature))
-            return new(SignatureOutcome.Mismatch, null, "signature check failed");
+            return new(SignatureOutcome.Mismatch, null, "signature check failed", app.AppKey);
         if (_maxSkewSeconds is { } maxSkew && (clock.GetUtcNow() - signedAt).Duration() > TimeSpan.FromSeconds(maxSkew))
-            return new(SignatureOutcome.OutsideClockSkew, null, $"Timestamp is more than {maxSkew} s away from the server's clock");
-        return new(SignatureOutcome.Valid, app, "");
+            return new(SignatureOutcome.OutsideClockSkew, null, $"Timestamp is more than {maxSkew} s away from the server's clock", app.AppKey);
+        return new(SignatureOutcome.Valid, app, "", app.AppKey);
     }
 
     /// <summary>The signature of a request, as lowercase hex: SHA1 of the UTF-8 of secret + nonce + timestamp.</summary>

@@ -95,8 +95,18 @@ public sealed class ServerHost : IAsyncDisposable
         builder.Services.AddSingleton<TimeProvider>(clock);
 
         var app = builder.Build();
-        app.MapBanActorsApi();
-        await app.StartAsync();
+        try
+        {
+            app.MapBanActorsApi();
+            await app.StartAsync();
+        }
+        catch
+        {
+            await app.DisposeAsync();
+            SqliteConnection.ClearAllPools();
+            Directory.Delete(folder, recursive: true);
+            throw;
+        }
         var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>()
             .Addresses.Single();
         var host = new ServerHost(app, clock, folder, new Uri(address), logs);
