@@ -42,7 +42,7 @@ public sealed class MessageDelivery(
 
     /// <summary>
     /// Delivers or keeps one copy per distinct recipient, then pushes to offline recipients who are not banned.
-    /// Returns once every kept copy is durable; throws (nothing is reported as sent) if the store fails.
+    /// Returns once every kept copy is durable; throws if the store fails (the caller must not report success).
     /// </summary>
     public async Task<PublishResult> PublishAsync(PrivateMessage message, CancellationToken cancellationToken = default)
     {
@@ -52,7 +52,10 @@ public sealed class MessageDelivery(
                 message.ObjectName, message.Content, message.PushContent, message.PushData, sentTime))
             .ToList();
 
-        var sessions = await Task.WhenAll(copies.Select(copy => engine.DeliverAsync(copy, cancellationToken)));
+        cancellationToken.ThrowIfCancellationRequested();
+        // Once started, a publish runs to the end even if its caller goes away: stopping half-way could leave
+        // copies neither written nor kept.
+        var sessions = await Task.WhenAll(copies.Select(TryDeliverLiveAsync));
         var offline = copies.Where((_, i) => sessions[i] == 0).ToList();
         if (offline.Count == 0) return new PublishResult(copies, copies.Count, 0, 0);
 
@@ -107,6 +110,20 @@ public sealed class MessageDelivery(
     /// <summary>Keeps messages that were queued for a session that closed before writing them.</summary>
     public Task KeepUndeliveredAsync(IReadOnlyList<UserMessage> messages) =>
         messages.Count == 0 ? Task.CompletedTask : store.AddAsync(messages, CancellationToken.None);
+
+    private async Task<int> TryDeliverLiveAsync(UserMessage copy)
+    {
+        try
+        {
+            return await engine.DeliverAsync(copy, CancellationToken.None);
+        }
+        catch (BanEngineUnavailableException ex)
+        {
+            // Unknown whether a session took it: keep it, so it is delivered (at worst twice) rather than lost.
+            log.LogWarning("Live delivery to {User} unconfirmed ({Reason}); keeping message {MsgUid}", copy.To, ex.Message, copy.MsgUid);
+            return 0;
+        }
+    }
 
     private async Task<bool> TryPushAsync(UserMessage copy, CancellationToken cancellationToken)
     {
