@@ -59,10 +59,13 @@ internal sealed class ClusterNode : IAsyncDisposable
             Hostname = "127.0.0.1",
             Port = port,
             SeedNodes = [$"127.0.0.1:{seedPort}"],
-            // Three systems on two shared cores: heartbeats arrive late, a node must not be declared dead for it.
-            AcceptableHeartbeatPause = TimeSpan.FromSeconds(20),
+            // Three systems on two shared cores: heartbeats arrive late, a node must not be declared dead for it
+            // (Akka's default pause is 3 s). A crashed node is then noticed after about this long.
+            AcceptableHeartbeatPause = TimeSpan.FromSeconds(15),
             FailureDetectorThreshold = 15,
-            StableAfter = TimeSpan.FromSeconds(30),
+            // Singletons (the expiry index, the shard coordinator) wait this long after a downed node's removal
+            // before starting elsewhere; production keeps the default 20 s.
+            StableAfter = TimeSpan.FromSeconds(5),
         };
         var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
         {

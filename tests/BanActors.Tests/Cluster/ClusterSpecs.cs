@@ -23,20 +23,30 @@ namespace BanActors.Tests.Cluster;
 /// it exercises every hand-over at once.
 /// </summary>
 [Collection(PostgresCollection.Name)]
-public sealed class ClusterSpecs(PostgresServer postgres, ITestOutputHelper output)
-    : Akka.TestKit.Xunit2.TestKit("akka.loglevel = WARNING", output)
+public sealed class ClusterSpecs : Akka.TestKit.Xunit2.TestKit
 {
     private const string App = "app1";
     private static readonly DateTimeOffset Start = new(2026, 11, 26, 8, 0, 0, TimeSpan.Zero);
     private static readonly TimeSpan Converge = TimeSpan.FromSeconds(60);
     private readonly List<ClusterNode> _nodes = new();
+    private readonly PostgresServer _postgres;
+    private readonly ITestOutputHelper _output;
+
+    public ClusterSpecs(PostgresServer postgres, ITestOutputHelper output) : base("akka.loglevel = WARNING", output)
+    {
+        _postgres = postgres;
+        _output = output;
+    }
+    private readonly System.Diagnostics.Stopwatch _elapsed = System.Diagnostics.Stopwatch.StartNew();
+
+    private void Step(string what) => _output.WriteLine($"[{_elapsed.Elapsed.TotalSeconds,6:0.0} s] {what}");
 
     [SkippableFact]
     public async Task A_ban_through_one_node_kicks_the_sessions_on_another_and_refuses_a_connect_on_a_third()
     {
-        postgres.RequireOrSkip();
+        _postgres.RequireOrSkip();
         var clock = new FakeTimeProvider(Start);
-        var (node1, node2, node3) = await StartClusterAsync(await postgres.CreateDatabaseAsync("kicks"), clock);
+        var (node1, node2, node3) = await StartClusterAsync(await _postgres.CreateDatabaseAsync("kicks"), clock);
         var user = new UserKey(App, "alice");
 
         var session = new RecordingSession("alice-on-node3");
@@ -66,9 +76,9 @@ public sealed class ClusterSpecs(PostgresServer postgres, ITestOutputHelper outp
     [SkippableFact]
     public async Task Bans_held_by_a_crashed_node_lift_at_their_end_times_on_the_survivors()
     {
-        postgres.RequireOrSkip();
+        _postgres.RequireOrSkip();
         var clock = new FakeTimeProvider(Start);
-        var (node1, node2, node3) = await StartClusterAsync(await postgres.CreateDatabaseAsync("node_loss"), clock,
+        var (node1, node2, node3) = await StartClusterAsync(await _postgres.CreateDatabaseAsync("node_loss"), clock,
             idleTimeout: TimeSpan.FromSeconds(2));
 
         var until = new Dictionary<UserKey, DateTimeOffset>();
@@ -87,6 +97,7 @@ public sealed class ClusterSpecs(PostgresServer postgres, ITestOutputHelper outp
             .Where(u => shardsOnNode2.Contains(extractor.ShardId(UserMessageExtractor.EntityIdFor(u), null))).Take(5).ToList();
         foreach (var user in late) until[user] = (await node2.Engine.BanAsync(user, 45)).Until;
 
+        Step($"{heldByNode2.Count} + {late.Count} bans held by node 2; crashing it");
         await node2.CrashAsync();
         node1.Cluster.Down(node2.Address);
         await AwaitAssertAsync(() =>
@@ -98,7 +109,9 @@ public sealed class ClusterSpecs(PostgresServer postgres, ITestOutputHelper outp
                 Assert.All(members, m => Assert.Equal(MemberStatus.Up, m.Status));
             }
         }, Converge);
+        Step("node 2 removed");
         await AwaitIndexReadyAsync(node1);
+        Step("index singleton ready on a survivor");
         await AwaitAssertAsync(async () =>
         {
             var page = await node3.Engine.ListActiveAsync(App, 0, 0);
@@ -106,6 +119,7 @@ public sealed class ClusterSpecs(PostgresServer postgres, ITestOutputHelper outp
                 page.Bans.OrderBy(b => b.UserId));
         }, Converge);
 
+        Step("every ban listed; moving the clock past the last end time");
         clock.Advance(until.Values.Max() - clock.GetUtcNow());
         await AwaitAssertAsync(async () =>
         {
@@ -120,14 +134,15 @@ public sealed class ClusterSpecs(PostgresServer postgres, ITestOutputHelper outp
             }
             Assert.Empty((await node1.Engine.ListActiveAsync(App, 0, 0)).Bans);
         }, Converge, TimeSpan.FromMilliseconds(50));
+        Step("every ban lifted at its end time");
     }
 
     [SkippableFact]
     public async Task After_a_whole_cluster_restart_running_bans_are_rearmed_and_lift_on_time()
     {
-        postgres.RequireOrSkip();
+        _postgres.RequireOrSkip();
         var clock = new FakeTimeProvider(Start);
-        var connectionString = await postgres.CreateDatabaseAsync("restart");
+        var connectionString = await _postgres.CreateDatabaseAsync("restart");
         var (node1, node2, node3) = await StartClusterAsync(connectionString, clock);
         var until = new Dictionary<UserKey, DateTimeOffset>();
         var nodes = new[] { node1, node2, node3 };
@@ -137,7 +152,9 @@ public sealed class ClusterSpecs(PostgresServer postgres, ITestOutputHelper outp
             until[user] = (await nodes[i % 3].Engine.BanAsync(user, 20 + i)).Until;
         }
 
+        Step("bans placed; stopping every node gracefully");
         foreach (var node in new[] { node3, node1, node2 }) await node.StopGracefullyAsync();
+        Step("cluster stopped");
         _nodes.Clear();
         clock.Advance(TimeSpan.FromMinutes(5));
 
@@ -150,6 +167,7 @@ public sealed class ClusterSpecs(PostgresServer postgres, ITestOutputHelper outp
         foreach (var (user, end) in until)
             Assert.Equal(end, (await node1.Engine.GetStatusAsync(user)).Until);
 
+        Step("every ban listed; moving the clock past the last end time");
         clock.Advance(until.Values.Max() - clock.GetUtcNow());
         await AwaitAssertAsync(async () =>
         {
@@ -163,12 +181,14 @@ public sealed class ClusterSpecs(PostgresServer postgres, ITestOutputHelper outp
             }
             Assert.Empty((await node1.Engine.ListActiveAsync(App, 0, 0)).Bans);
         }, Converge, TimeSpan.FromMilliseconds(50));
+        Step("every ban lifted at its end time");
     }
 
     /// <summary>Starts node 2 (the seed, so the oldest), then nodes 1 and 3, and waits until the engine is usable everywhere.</summary>
     private async Task<(ClusterNode Node1, ClusterNode Node2, ClusterNode Node3)> StartClusterAsync(
         string connectionString, TimeProvider clock, TimeSpan? idleTimeout = null)
     {
+        Step("starting a cluster");
         var seedPort = ClusterNode.FreePort();
         var node2 = await StartNodeAsync("node2", seedPort, seedPort, connectionString, clock, idleTimeout);
         await AwaitAssertAsync(() => Assert.Equal(MemberStatus.Up, node2.Cluster.SelfMember.Status), Converge);
@@ -186,6 +206,7 @@ public sealed class ClusterSpecs(PostgresServer postgres, ITestOutputHelper outp
                 Assert.Empty(node.Cluster.State.Unreachable);
             }
         }, Converge);
+        Step("three members up");
         // Ban notifications reach a node only once every mediator has learnt of its subscription (gossiped): wait
         // until a probe published on each node arrives on every node. A BanEnded of an unknown user changes nothing.
         var heard = all.ToDictionary(n => n, n => new System.Collections.Concurrent.ConcurrentDictionary<string, bool>());
@@ -208,7 +229,9 @@ public sealed class ClusterSpecs(PostgresServer postgres, ITestOutputHelper outp
             foreach (var sender in all)
                 Assert.Contains(heard[receiver].Keys, k => k.StartsWith(sender.Name + "/", StringComparison.Ordinal));
         }, Converge, TimeSpan.FromMilliseconds(50));
+        Step("ban notifications reach every node");
         foreach (var node in all) await AwaitIndexReadyAsync(node);
+        Step("cluster of three ready");
         return (node1, node2, node3);
     }
 
