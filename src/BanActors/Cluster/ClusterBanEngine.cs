@@ -85,6 +85,8 @@ public static class ClusterBanEngine
 
         // Exactly one node wakes users at the end of their bans. When that node goes, the singleton starts on the
         // oldest survivor and rebuilds from the journal, so a ban outlives the node that held it.
+        // The settings below read akka.cluster.singleton(-proxy); without these defaults every timing there is zero.
+        system.Settings.InjectTopLevelFallback(ClusterSingleton.DefaultConfig());
         var indexProps = ActiveBanIndex.Props(region, options.Clock, BanEngineConfig.QueryPluginId,
             options.MaxExpiriesInFlight, followJournal: true);
         system.ActorOf(ClusterSingletonManager.Props(indexProps, PoisonPill.Instance,
