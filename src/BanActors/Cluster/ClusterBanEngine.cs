@@ -25,8 +25,11 @@ public static class ClusterBanEngine
 
     public const string IndexSingletonName = "index";
 
+    /// <summary>Name of each node's connection registry (a top-level actor, as in single-node mode).</summary>
+    public const string RegistryName = "connections";
+
     /// <summary>Path of each node's connection registry; the online-status query asks every node there.</summary>
-    public const string RegistryPath = "/user/connections";
+    public const string RegistryPath = "/user/" + RegistryName;
 
     /// <summary>
     /// The engine's HOCON for cluster mode without the remoting address and seed nodes (which Akka.Remote.Hosting and
@@ -96,8 +99,7 @@ public static class ClusterBanEngine
             "ban-index-proxy");
 
         var online = system.ActorOf(ClusterOnlineStatus.Props(RegistryPath, cluster.OnlineQueryTimeout), "online-status");
-        var registry = system.ActorOf(ConnectionRegistry.Props(region, options.AskTimeout, online),
-            RegistryPath[(RegistryPath.LastIndexOf('/') + 1)..]);
+        var registry = system.ActorOf(ConnectionRegistry.Props(region, options.AskTimeout, online), RegistryName);
         return new BanEngineActors(region, index, registry, events);
     }
 

@@ -51,6 +51,14 @@ public sealed class BanMessageSerializerSpecs(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Journal_events_keep_their_own_serializer_in_cluster_mode()
+    {
+        var banned = new UserBanned(User, At, At.AddMinutes(5));
+        var serializer = Assert.IsType<BanEventSerializer>(Sys.Serialization.FindSerializerFor(banned));
+        Assert.Equal(banned, serializer.FromBinary(serializer.ToBinary(banned), serializer.Manifest(banned)));
+    }
+
+    [Fact]
     public void A_page_of_running_bans_round_trips()
     {
         var page = new ActiveBanPage([new ActiveBan("u1", At), new ActiveBan("u2", At.AddMinutes(-1))]);
