@@ -20,6 +20,7 @@ public sealed class PostgresServer : IAsyncLifetime
 {
     public const string OsUser = "banactors-pg";
 
+    private readonly object _gate = new();
     private string? _root;
     private string? _dataDir;
     private string? _binDir;
@@ -80,10 +81,18 @@ public sealed class PostgresServer : IAsyncLifetime
 
     public Task DisposeAsync()
     {
-        if (_dataDir is not null && UnavailableReason is null)
-            Run(PgCtl, $"stop -D \"{_dataDir}\" -m immediate -w -t 30", asServerUser: true, throwOnError: false);
-        Cleanup();
+        Stop();
         return Task.CompletedTask;
+    }
+
+    private void Stop()
+    {
+        lock (_gate)
+        {
+            if (_dataDir is not null && _root is not null && UnavailableReason is null)
+                Run(PgCtl, $"stop -D \"{_dataDir}\" -m immediate -w -t 30", asServerUser: true, throwOnError: false);
+            Cleanup();
+        }
     }
 
     private string PgCtl => Path.Combine(_binDir!, "pg_ctl");
@@ -117,6 +126,8 @@ public sealed class PostgresServer : IAsyncLifetime
             if (attempt == 3) throw new InvalidOperationException($"pg_ctl start failed: {output} {ReadLog()}");
         }
 
+        // Also when the test host exits without disposing the fixture (an aborted run), so no server is left behind.
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => Stop();
         await using var connection = new NpgsqlConnection(ConnectionString("postgres"));
         await connection.OpenAsync();
     }
