@@ -1,9 +1,11 @@
 using System.Text.Json;
 using System.Threading.RateLimiting;
 using Akka.Hosting;
+using BanActors.Cluster;
 using BanActors.Hosting;
 using BanActors.Server.Api;
 using BanActors.Server.Apps;
+using BanActors.Server.Cluster;
 using BanActors.Server.Security;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -17,6 +19,7 @@ public static class ServerHostingExtensions
 {
     /// <summary>
     /// Registers the ban engine (storage from <c>BanActors:Storage</c>, engine settings from <c>BanActors:Engine</c>,
+    /// single node or, with <c>BanActors:Mode=Cluster</c>, a cluster node configured from <c>BanActors:Cluster</c>;
     /// Akka logs bridged to Microsoft.Extensions.Logging), the apps, tokens, signature check, rate limiter and
     /// health check. The engine runs on the registered <see cref="TimeProvider"/> (the system clock unless a
     /// test registered or replaced it), the same one the API uses for tokens and time stamps.
@@ -40,11 +43,13 @@ public static class ServerHostingExtensions
         section.GetSection("Engine").Bind(engineOptions);
         section.GetSection("Storage").Bind(engineOptions.Storage);
         services.AddSingleton(engineOptions);
-        services.AddAkka("banactors", (akka, sp) =>
+        var cluster = ClusterMode.Resolve(builder.Configuration, engineOptions);
+        services.AddAkka(cluster?.SystemName ?? "banactors", (akka, sp) =>
         {
             // Resolved here rather than at registration so that a clock registered later (tests) is the one used.
             engineOptions.Clock = sp.GetRequiredService<TimeProvider>();
-            akka.WithBanEngine(engineOptions);
+            if (cluster is null) akka.WithBanEngine(engineOptions);
+            else akka.WithBanEngineCluster(engineOptions, cluster);
             akka.ConfigureLoggers(loggers => loggers.AddLoggerFactory());
             configureAkka?.Invoke(akka, sp);
         });

@@ -1,3 +1,4 @@
+using Akka;
 using Akka.Actor;
 using Akka.Event;
 using Akka.Persistence.Query;
@@ -34,7 +35,15 @@ public sealed class ActiveBanIndex : ReceiveActor, IWithStash, IWithTimers
     public const int UnpagedLimit = 1000;
 
     private sealed record Entry(DateTimeOffset? Until, long SequenceNr);
-    private sealed record Loaded(Dictionary<UserKey, Entry> Entries);
+    private sealed class LoadState
+    {
+        public Dictionary<UserKey, Entry> Entries { get; } = new();
+        public long LastOffset { get; set; }
+    }
+    private sealed record Loaded(Dictionary<UserKey, Entry> Entries, long LastOffset);
+    private sealed record JournalChange(UserKey User, DateTimeOffset? Until, long SequenceNr, long Offset);
+    private sealed class FollowFailed { public static readonly FollowFailed Instance = new(); }
+    private sealed class Follow { public static readonly Follow Instance = new(); }
     private sealed class Due { public static readonly Due Instance = new(); }
     private sealed record ExpiryFailed(UserKey User, DateTimeOffset Until);
     private sealed class Reload { public static readonly Reload Instance = new(); }
@@ -44,15 +53,26 @@ public sealed class ActiveBanIndex : ReceiveActor, IWithStash, IWithTimers
     private readonly string _queryPluginId;
     private readonly int _maxExpiriesInFlight;
     private readonly TimeSpan _expiryTimeout;
+    private readonly bool _followJournal;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private Dictionary<UserKey, Entry> _entries = new();
     private readonly PriorityQueue<UserKey, DateTimeOffset> _due = new();
     private int _inFlight;
     private ITimer? _dueTimer;
     private DateTimeOffset? _dueTimerAt;
+    private long _journalOffset;
+    private UniqueKillSwitch? _follower;
+    private IMaterializer? _materializer;
 
-    public ActiveBanIndex(IActorRef bans, TimeProvider clock, string queryPluginId, int maxExpiriesInFlight, TimeSpan expiryTimeout)
+    /// <param name="followJournal">
+    /// Also tail the journal's live tag query after the rebuild. In a cluster the notifications travel by
+    /// DistributedPubSub, which is at-most-once (a node can die between persisting and publishing); the
+    /// journal tail makes sure no durable ban is missed, the notifications only make the index current sooner.
+    /// </param>
+    public ActiveBanIndex(IActorRef bans, TimeProvider clock, string queryPluginId, int maxExpiriesInFlight, TimeSpan expiryTimeout,
+        bool followJournal = false)
     {
+        _followJournal = followJournal;
         _bans = bans;
         _clock = clock;
         _queryPluginId = queryPluginId;
@@ -63,12 +83,14 @@ public sealed class ActiveBanIndex : ReceiveActor, IWithStash, IWithTimers
 
     public IStash Stash { get; set; } = null!;
 
+    private IMaterializer Materializer => _materializer ??= Context.Materializer();
+
     public ITimerScheduler Timers { get; set; } = null!;
 
     public static Props Props(IActorRef bans, TimeProvider clock, string queryPluginId,
-        int maxExpiriesInFlight = 64, TimeSpan? expiryTimeout = null) =>
+        int maxExpiriesInFlight = 64, TimeSpan? expiryTimeout = null, bool followJournal = false) =>
         Akka.Actor.Props.Create(() => new ActiveBanIndex(bans, clock, queryPluginId, maxExpiriesInFlight,
-            expiryTimeout ?? TimeSpan.FromSeconds(30)));
+            expiryTimeout ?? TimeSpan.FromSeconds(30), followJournal));
 
     protected override void PreStart()
     {
@@ -80,24 +102,50 @@ public sealed class ActiveBanIndex : ReceiveActor, IWithStash, IWithTimers
     protected override void PostStop()
     {
         _dueTimer?.Dispose();
+        _follower?.Shutdown();
         Context.System.EventStream.Unsubscribe(Self);
     }
 
     private void StartLoad()
     {
         var journal = PersistenceQuery.Get(Context.System).ReadJournalFor<ICurrentEventsByTagQuery>(_queryPluginId);
-        var materializer = Context.Materializer();
+        var materializer = Materializer;
         journal.CurrentEventsByTag(BanTags.Ban, Offset.NoOffset())
-            .RunAggregate(new Dictionary<UserKey, Entry>(), (entries, envelope) =>
+            .RunAggregate(new LoadState(), (state, envelope) =>
             {
                 switch (envelope.Event)
                 {
-                    case UserBanned e: Apply(entries, e.User, e.Until, envelope.SequenceNr); break;
-                    case UserUnbanned e: Apply(entries, e.User, null, envelope.SequenceNr); break;
+                    case UserBanned e: Apply(state.Entries, e.User, e.Until, envelope.SequenceNr); break;
+                    case UserUnbanned e: Apply(state.Entries, e.User, null, envelope.SequenceNr); break;
                 }
-                return entries;
+                if (envelope.Offset is Sequence seq && seq.Value > state.LastOffset) state.LastOffset = seq.Value;
+                return state;
             }, materializer)
-            .PipeTo(Self, success: entries => new Loaded(entries));
+            .PipeTo(Self, success: state => new Loaded(state.Entries, state.LastOffset));
+    }
+
+    // The live tag query polls the journal (query.journal.sql.refresh-interval) from the last offset seen.
+    private void StartFollowing()
+    {
+        var journal = PersistenceQuery.Get(Context.System).ReadJournalFor<IEventsByTagQuery>(_queryPluginId);
+        var self = Self;
+        var (killSwitch, done) = journal.EventsByTag(BanTags.Ban, Offset.Sequence(_journalOffset))
+            .Select(envelope =>
+            {
+                var offset = envelope.Offset is Sequence seq ? seq.Value : 0L;
+                return envelope.Event switch
+                {
+                    UserBanned e => new JournalChange(e.User, e.Until, envelope.SequenceNr, offset),
+                    UserUnbanned e => new JournalChange(e.User, null, envelope.SequenceNr, offset),
+                    _ => null,
+                };
+            })
+            .Where(change => change is not null)
+            .ViaMaterialized(KillSwitches.Single<JournalChange?>(), Keep.Right)
+            .ToMaterialized(Sink.ForEach<JournalChange?>(change => self.Tell(change!)), Keep.Both)
+            .Run(Materializer);
+        _follower = killSwitch;
+        done.PipeTo(self, success: _ => Done.Instance, failure: _ => FollowFailed.Instance);
     }
 
     private void Loading()
@@ -105,6 +153,7 @@ public sealed class ActiveBanIndex : ReceiveActor, IWithStash, IWithTimers
         Receive<Loaded>(loaded =>
         {
             _entries = loaded.Entries;
+            _journalOffset = loaded.LastOffset;
             var running = 0;
             foreach (var (user, entry) in _entries)
             {
@@ -115,6 +164,7 @@ public sealed class ActiveBanIndex : ReceiveActor, IWithStash, IWithTimers
             _log.Info("Ban index rebuilt: {Running} running bans", running);
             Become(Ready);
             Stash.UnstashAll();
+            if (_followJournal) StartFollowing();
             ScheduleDue();
         });
         Receive<Status.Failure>(failure =>
@@ -138,6 +188,22 @@ public sealed class ActiveBanIndex : ReceiveActor, IWithStash, IWithTimers
             }
         });
         Receive<BanEnded>(e => Apply(_entries, e.User, null, e.SequenceNr));
+        Receive<JournalChange>(c =>
+        {
+            if (c.Offset > _journalOffset) _journalOffset = c.Offset;
+            if (Apply(_entries, c.User, c.Until, c.SequenceNr) && c.Until is { } until)
+            {
+                _due.Enqueue(c.User, until);
+                ScheduleDue();
+            }
+        });
+        Receive<FollowFailed>(_ =>
+        {
+            _log.Warning("Following the journal failed; resuming from offset {Offset} in 5 s", _journalOffset);
+            Timers.StartSingleTimer("follow", Follow.Instance, TimeSpan.FromSeconds(5));
+        });
+        Receive<Follow>(_ => StartFollowing());
+        Receive<Done>(_ => { });
         Receive<ListActiveBans>(q => Sender.Tell(List(q)));
         Receive<IsIndexReady>(_ => Sender.Tell(true));
         Receive<Due>(_ =>
@@ -145,9 +211,13 @@ public sealed class ActiveBanIndex : ReceiveActor, IWithStash, IWithTimers
             _dueTimerAt = null;
             SendDueExpiries();
         });
-        Receive<ExpiryHandled>(_ =>
+        Receive<ExpiryHandled>(handled =>
         {
             _inFlight--;
+            // A stale entry (a notification replayed after the ban had ended) would otherwise stay forever.
+            if (_entries.TryGetValue(handled.User, out var entry) && entry.Until == handled.Until
+                && handled.Until <= _clock.GetUtcNow())
+                _entries.Remove(handled.User);
             SendDueExpiries();
         });
         Receive<ExpiryFailed>(f =>

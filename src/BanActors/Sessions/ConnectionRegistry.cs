@@ -20,14 +20,20 @@ public sealed class ConnectionRegistry : ReceiveActor
     private sealed record Pending(IBanSession Session, IActorRef ReplyTo);
 
     private readonly IActorRef _bans;
+    private readonly IActorRef? _onlineStatus;
     private readonly TimeSpan _admissionTimeout;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Dictionary<UserKey, Dictionary<string, IBanSession>> _live = new();
     private readonly Dictionary<UserKey, Dictionary<string, Pending>> _pending = new();
 
-    public ConnectionRegistry(IActorRef bans, TimeSpan admissionTimeout)
+    /// <param name="onlineStatus">
+    /// In a cluster, answers <see cref="GetOnlineStatus"/> for the whole cluster (the user may be connected to
+    /// another node); null on a single node, where this registry's own sessions are the answer.
+    /// </param>
+    public ConnectionRegistry(IActorRef bans, TimeSpan admissionTimeout, IActorRef? onlineStatus = null)
     {
         _bans = bans;
+        _onlineStatus = onlineStatus;
         _admissionTimeout = admissionTimeout;
 
         Receive<RegisterSession>(Register);
@@ -37,9 +43,10 @@ public sealed class ConnectionRegistry : ReceiveActor
         Receive<BanStarted>(KickAll);
         Receive<GetOnlineStatus>(q =>
         {
-            var count = _live.TryGetValue(q.User, out var sessions) ? sessions.Count : 0;
-            Sender.Tell(new OnlineStatus(q.User, count > 0, count));
+            if (_onlineStatus is not null) _onlineStatus.Forward(q);
+            else Sender.Tell(LocalStatus(q.User));
         });
+        Receive<GetNodeOnlineStatus>(q => Sender.Tell(LocalStatus(q.User)));
         Receive<GetLiveSessions>(q =>
             Sender.Tell(new LiveSessions(q.User,
                 _live.TryGetValue(q.User, out var sessions) ? sessions.Values.ToList() : Array.Empty<IBanSession>())));
@@ -47,8 +54,14 @@ public sealed class ConnectionRegistry : ReceiveActor
         Receive<KeptMessagesAvailable>(NotifyKept);
     }
 
-    public static Props Props(IActorRef bans, TimeSpan? admissionTimeout = null) =>
-        Akka.Actor.Props.Create(() => new ConnectionRegistry(bans, admissionTimeout ?? TimeSpan.FromSeconds(10)));
+    public static Props Props(IActorRef bans, TimeSpan? admissionTimeout = null, IActorRef? onlineStatus = null) =>
+        Akka.Actor.Props.Create(() => new ConnectionRegistry(bans, admissionTimeout ?? TimeSpan.FromSeconds(10), onlineStatus));
+
+    private OnlineStatus LocalStatus(UserKey user)
+    {
+        var count = _live.TryGetValue(user, out var sessions) ? sessions.Count : 0;
+        return new OnlineStatus(user, count > 0, count);
+    }
 
     protected override void PreStart() => Context.System.EventStream.Subscribe(Self, typeof(BanStarted));
 

@@ -62,8 +62,11 @@ public sealed record SessionRefused(UserKey User, string SessionId, int Code, st
 /// <summary>The session closed; forget it. Not answered.</summary>
 public sealed record UnregisterSession(UserKey User, string SessionId);
 
-/// <summary>Ask whether the user has a live session on this node; answered with <see cref="OnlineStatus"/>.</summary>
+/// <summary>Ask whether the user has a live session (on any node of a cluster); answered with <see cref="OnlineStatus"/>.</summary>
 public sealed record GetOnlineStatus(UserKey User);
+
+/// <summary>Ask whether the user has a live session on this very node (in a cluster, one node's part of <see cref="GetOnlineStatus"/>).</summary>
+public sealed record GetNodeOnlineStatus(UserKey User);
 
 /// <summary>Whether the user has a live session.</summary>
 public sealed record OnlineStatus(UserKey User, bool IsOnline, int Sessions);

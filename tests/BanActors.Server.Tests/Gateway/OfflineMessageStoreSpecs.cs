@@ -1,19 +1,25 @@
 using BanActors.Bans;
 using BanActors.Messaging;
+using BanActors.Tests.Shared;
 
 namespace BanActors.Server.Tests.Gateway;
 
-/// <summary>Runs only when <c>BANACTORS_TEST_POSTGRES</c> holds a connection string to a disposable database.</summary>
-public sealed class PostgresFactAttribute : FactAttribute
+/// <summary>
+/// One throwaway PostgreSQL server for this test process, started on first use (see <see cref="PostgresServer"/>):
+/// tests skip with the reason when it cannot run, except under CI=true, where they fail.
+/// </summary>
+public static class SharedPostgres
 {
-    public const string Variable = "BANACTORS_TEST_POSTGRES";
-
-    public PostgresFactAttribute()
+    private static readonly Lazy<Task<PostgresServer>> Server = new(async () =>
     {
-        if (string.IsNullOrEmpty(ConnectionString)) Skip = $"set {Variable} to a PostgreSQL connection string to run";
-    }
+        var server = new PostgresServer();
+        await server.InitializeAsync();
+        return server;
+    });
 
-    public static string? ConnectionString => Environment.GetEnvironmentVariable(Variable);
+    /// <summary>A connection string to a new, empty database.</summary>
+    public static async Task<string> CreateDatabaseAsync(string name) =>
+        await (await Server.Value).CreateDatabaseAsync(name);
 }
 
 /// <summary>The offline store's contract, the same for SQLite and PostgreSQL.</summary>
@@ -28,10 +34,10 @@ public sealed class OfflineMessageStoreSpecs : IDisposable
     public Task Sqlite_keeps_loads_in_send_order_deletes_and_purges() =>
         Contract(new SqliteOfflineMessageStore($"Data Source={_database.Path}"));
 
-    [PostgresFact]
+    [SkippableFact]
     public async Task PostgreSql_keeps_loads_in_send_order_deletes_and_purges()
     {
-        var store = new PostgreSqlOfflineMessageStore(PostgresFactAttribute.ConnectionString!);
+        var store = new PostgreSqlOfflineMessageStore(await SharedPostgres.CreateDatabaseAsync("offline_store"));
         await using (store) await Contract(store);
     }
 

@@ -1,0 +1,155 @@
+using System.Runtime.Serialization;
+using Akka.Actor;
+using Akka.Serialization;
+using BanActors.Bans;
+using BanActors.Sessions;
+
+namespace BanActors.Cluster;
+
+/// <summary>
+/// Binary format of the messages that cross nodes in a cluster: commands to user actors, their replies, ban
+/// notifications, list and online queries. String manifests name the message and its version, not the CLR type,
+/// so nodes of two releases can talk during a rolling upgrade. Persisted events use <see cref="BanEventSerializer"/>.
+/// </summary>
+public sealed class BanMessageSerializer(ExtendedActorSystem system) : SerializerWithStringManifest(system)
+{
+    public const int SerializerId = 4712;
+
+    private const string UserKeyV1 = "UK1";
+    private const string BanUserV1 = "BU1";
+    private const string UnbanUserV1 = "UN1";
+    private const string GetBanStatusV1 = "GS1";
+    private const string ExpireBanV1 = "EB1";
+    private const string BanAcceptedV1 = "BA1";
+    private const string BanRejectedV1 = "BR1";
+    private const string UnbanAcceptedV1 = "UA1";
+    private const string BanCommandFailedV1 = "BF1";
+    private const string BanStatusV1 = "ST1";
+    private const string ExpiryHandledV1 = "EH1";
+    private const string BanStartedV1 = "BS1";
+    private const string BanEndedV1 = "BE1";
+    private const string ListActiveBansV1 = "LA1";
+    private const string ActiveBanPageV1 = "AP1";
+    private const string IsIndexReadyV1 = "IR1";
+    private const string GetNodeOnlineStatusV1 = "GO1";
+    private const string OnlineStatusV1 = "OS1";
+
+    public override int Identifier => SerializerId;
+
+    public override string Manifest(object o) => o switch
+    {
+        UserKey => UserKeyV1,
+        BanUser => BanUserV1,
+        UnbanUser => UnbanUserV1,
+        GetBanStatus => GetBanStatusV1,
+        ExpireBan => ExpireBanV1,
+        BanAccepted => BanAcceptedV1,
+        BanRejected => BanRejectedV1,
+        UnbanAccepted => UnbanAcceptedV1,
+        BanCommandFailed => BanCommandFailedV1,
+        BanStatus => BanStatusV1,
+        ExpiryHandled => ExpiryHandledV1,
+        BanStarted => BanStartedV1,
+        BanEnded => BanEndedV1,
+        ListActiveBans => ListActiveBansV1,
+        ActiveBanPage => ActiveBanPageV1,
+        IsIndexReady => IsIndexReadyV1,
+        GetNodeOnlineStatus => GetNodeOnlineStatusV1,
+        OnlineStatus => OnlineStatusV1,
+        _ => throw new ArgumentException($"Cannot serialize {o.GetType()}", nameof(o)),
+    };
+
+    public override byte[] ToBinary(object obj)
+    {
+        using var stream = new MemoryStream(64);
+        using (var w = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true))
+        {
+            switch (obj)
+            {
+                case UserKey m: WriteUser(w, m); break;
+                case BanUser m: WriteUser(w, m.User); w.Write(m.Minutes); break;
+                case UnbanUser m: WriteUser(w, m.User); break;
+                case GetBanStatus m: WriteUser(w, m.User); break;
+                case ExpireBan m: WriteUser(w, m.User); WriteTime(w, m.Until); break;
+                case BanAccepted m: WriteUser(w, m.User); WriteTime(w, m.Until); break;
+                case BanRejected m: WriteUser(w, m.User); w.Write(m.Reason); break;
+                case UnbanAccepted m: WriteUser(w, m.User); w.Write(m.WasBanned); break;
+                case BanCommandFailed m: WriteUser(w, m.User); w.Write(m.Reason); break;
+                case BanStatus m: WriteUser(w, m.User); w.Write(m.IsBanned); WriteOptionalTime(w, m.Until); break;
+                case ExpiryHandled m: WriteUser(w, m.User); WriteTime(w, m.Until); break;
+                case BanStarted m: WriteUser(w, m.User); WriteTime(w, m.Until); w.Write(m.SequenceNr); break;
+                case BanEnded m: WriteUser(w, m.User); WriteTime(w, m.At); w.Write((byte)m.Cause); w.Write(m.SequenceNr); break;
+                case ListActiveBans m: w.Write(m.AppKey); w.Write(m.Page); w.Write(m.Size); break;
+                case ActiveBanPage m:
+                    w.Write(m.Bans.Count);
+                    foreach (var ban in m.Bans)
+                    {
+                        w.Write(ban.UserId);
+                        WriteTime(w, ban.Until);
+                    }
+                    break;
+                case IsIndexReady: break;
+                case GetNodeOnlineStatus m: WriteUser(w, m.User); break;
+                case OnlineStatus m: WriteUser(w, m.User); w.Write(m.IsOnline); w.Write(m.Sessions); break;
+                default: throw new ArgumentException($"Cannot serialize {obj.GetType()}", nameof(obj));
+            }
+        }
+        return stream.ToArray();
+    }
+
+    public override object FromBinary(byte[] bytes, string manifest)
+    {
+        using var r = new BinaryReader(new MemoryStream(bytes), System.Text.Encoding.UTF8);
+        // Arguments are evaluated left to right in C#, which is the order they were written in.
+        return manifest switch
+        {
+            UserKeyV1 => ReadUser(r),
+            BanUserV1 => new BanUser(ReadUser(r), r.ReadInt32()),
+            UnbanUserV1 => new UnbanUser(ReadUser(r)),
+            GetBanStatusV1 => new GetBanStatus(ReadUser(r)),
+            ExpireBanV1 => new ExpireBan(ReadUser(r), ReadTime(r)),
+            BanAcceptedV1 => new BanAccepted(ReadUser(r), ReadTime(r)),
+            BanRejectedV1 => new BanRejected(ReadUser(r), r.ReadString()),
+            UnbanAcceptedV1 => new UnbanAccepted(ReadUser(r), r.ReadBoolean()),
+            BanCommandFailedV1 => new BanCommandFailed(ReadUser(r), r.ReadString()),
+            BanStatusV1 => new BanStatus(ReadUser(r), r.ReadBoolean(), ReadOptionalTime(r)),
+            ExpiryHandledV1 => new ExpiryHandled(ReadUser(r), ReadTime(r)),
+            BanStartedV1 => new BanStarted(ReadUser(r), ReadTime(r), r.ReadInt64()),
+            BanEndedV1 => new BanEnded(ReadUser(r), ReadTime(r), (UnbanCause)r.ReadByte(), r.ReadInt64()),
+            ListActiveBansV1 => new ListActiveBans(r.ReadString(), r.ReadInt32(), r.ReadInt32()),
+            ActiveBanPageV1 => ReadPage(r),
+            IsIndexReadyV1 => IsIndexReady.Instance,
+            GetNodeOnlineStatusV1 => new GetNodeOnlineStatus(ReadUser(r)),
+            OnlineStatusV1 => new OnlineStatus(ReadUser(r), r.ReadBoolean(), r.ReadInt32()),
+            _ => throw new SerializationException($"Unknown ban message manifest '{manifest}'"),
+        };
+    }
+
+    private static ActiveBanPage ReadPage(BinaryReader r)
+    {
+        var count = r.ReadInt32();
+        var bans = new List<ActiveBan>(count);
+        for (var i = 0; i < count; i++) bans.Add(new ActiveBan(r.ReadString(), ReadTime(r)));
+        return new ActiveBanPage(bans);
+    }
+
+    private static void WriteUser(BinaryWriter w, UserKey user)
+    {
+        w.Write(user.AppKey);
+        w.Write(user.UserId);
+    }
+
+    private static UserKey ReadUser(BinaryReader r) => new(r.ReadString(), r.ReadString());
+
+    private static void WriteTime(BinaryWriter w, DateTimeOffset time) => w.Write(time.UtcTicks);
+
+    private static DateTimeOffset ReadTime(BinaryReader r) => new(r.ReadInt64(), TimeSpan.Zero);
+
+    private static void WriteOptionalTime(BinaryWriter w, DateTimeOffset? time)
+    {
+        w.Write(time.HasValue);
+        if (time.HasValue) w.Write(time.Value.UtcTicks);
+    }
+
+    private static DateTimeOffset? ReadOptionalTime(BinaryReader r) => r.ReadBoolean() ? ReadTime(r) : null;
+}

@@ -1,0 +1,108 @@
+using Akka.Configuration;
+using BanActors.Bans;
+using BanActors.Cluster;
+using BanActors.Sessions;
+using BanActors.Storage;
+using Xunit.Abstractions;
+
+namespace BanActors.Tests.Cluster;
+
+/// <summary>
+/// Every message that crosses nodes is bound to <see cref="BanMessageSerializer"/> by cluster.conf (not left to the
+/// reflection-based default) and comes back equal.
+/// </summary>
+public sealed class BanMessageSerializerSpecs(ITestOutputHelper output)
+    : Akka.TestKit.Xunit2.TestKit(ConfigurationFactory.ParseString("akka.actor.provider = local")
+        .WithFallback(ClusterBanEngine.Config(new StorageOptions(), new BanClusterOptions())), "serializer", output)
+{
+    private static readonly UserKey User = new("app1", "user:with/odd%chars-ü");
+    private static readonly DateTimeOffset At = new(2026, 11, 26, 10, 28, 20, TimeSpan.Zero);
+
+    public static TheoryData<object> CrossNodeMessages() => new()
+    {
+        User,
+        new BanUser(User, 43_200),
+        new UnbanUser(User),
+        new GetBanStatus(User),
+        new ExpireBan(User, At),
+        new BanAccepted(User, At),
+        new BanRejected(User, "minute must be between 1 and 43200"),
+        new UnbanAccepted(User, true),
+        new BanCommandFailed(User, "the journal could not store the change"),
+        new BanStatus(User, true, At),
+        new BanStatus(User, false, null),
+        new ExpiryHandled(User, At),
+        new BanStarted(User, At, 42),
+        new BanEnded(User, At, UnbanCause.Expired, 43),
+        new ListActiveBans("app1", 2, 50),
+        new GetNodeOnlineStatus(User),
+        new OnlineStatus(User, true, 2),
+    };
+
+    [Theory]
+    [MemberData(nameof(CrossNodeMessages))]
+    public void A_cross_node_message_uses_the_binary_serializer_and_round_trips(object message)
+    {
+        var serializer = Sys.Serialization.FindSerializerFor(message);
+        Assert.IsType<BanMessageSerializer>(serializer);
+        var bytes = serializer.ToBinary(message);
+        var manifest = Akka.Serialization.Serialization.ManifestFor(serializer, message);
+        Assert.Equal(message, Sys.Serialization.Deserialize(bytes, serializer.Identifier, manifest));
+    }
+
+    [Fact]
+    public void Journal_events_keep_their_own_serializer_in_cluster_mode()
+    {
+        var banned = new UserBanned(User, At, At.AddMinutes(5));
+        var serializer = Assert.IsType<BanEventSerializer>(Sys.Serialization.FindSerializerFor(banned));
+        Assert.Equal(banned, serializer.FromBinary(serializer.ToBinary(banned), serializer.Manifest(banned)));
+    }
+
+    [Fact]
+    public void A_page_of_running_bans_round_trips()
+    {
+        var page = new ActiveBanPage([new ActiveBan("u1", At), new ActiveBan("u2", At.AddMinutes(-1))]);
+        var serializer = Assert.IsType<BanMessageSerializer>(Sys.Serialization.FindSerializerFor(page));
+        var back = Assert.IsType<ActiveBanPage>(serializer.FromBinary(serializer.ToBinary(page), serializer.Manifest(page)));
+        Assert.Equal(page.Bans, back.Bans);
+    }
+
+    [Fact]
+    public void The_index_readiness_question_stays_a_singleton()
+    {
+        var serializer = Assert.IsType<BanMessageSerializer>(Sys.Serialization.FindSerializerFor(IsIndexReady.Instance));
+        Assert.Same(IsIndexReady.Instance,
+            serializer.FromBinary(serializer.ToBinary(IsIndexReady.Instance), serializer.Manifest(IsIndexReady.Instance)));
+    }
+}
+
+public sealed class UserMessageExtractorSpecs
+{
+    [Theory]
+    [InlineData("app1", "alice")]
+    [InlineData("app.2", "a:b/c%d e")]
+    [InlineData("app_3", "用户-😀")]
+    public void An_entity_id_turns_back_into_its_user(string app, string userId)
+    {
+        var user = new UserKey(app, userId);
+        var entityId = UserMessageExtractor.EntityIdFor(user);
+        Assert.DoesNotContain('/', entityId);
+        Assert.Equal(user, UserMessageExtractor.UserFor(entityId));
+    }
+
+    [Fact]
+    public void Every_user_message_is_routed_to_one_of_the_fixed_shards_by_its_user()
+    {
+        var extractor = new UserMessageExtractor(100);
+        var user = new UserKey("app1", "alice");
+        var entityId = extractor.EntityId(new BanUser(user, 5));
+        Assert.Equal(UserMessageExtractor.EntityIdFor(user), entityId);
+        Assert.Equal(entityId, extractor.EntityId(new ExpireBan(user, DateTimeOffset.UnixEpoch)));
+        var shards = Enumerable.Range(0, 1000)
+            .Select(i => int.Parse(extractor.ShardId(UserMessageExtractor.EntityIdFor(new UserKey("app1", $"u{i}")), null)))
+            .ToList();
+        Assert.All(shards, s => Assert.InRange(s, 0, 99));
+        Assert.True(shards.Distinct().Count() > 90, "users spread over the shards");
+        Assert.Null(extractor.EntityId("not a user message"));
+    }
+}

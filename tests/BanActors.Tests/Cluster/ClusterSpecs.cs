@@ -1,0 +1,307 @@
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Cluster.Sharding;
+using Akka.Cluster.Tools.PublishSubscribe;
+using Akka.Hosting;
+using Akka.Persistence.Query;
+using Akka.Streams;
+using BanActors.Bans;
+using BanActors.Cluster;
+using BanActors.Hosting;
+using BanActors.Sessions;
+using BanActors.Storage;
+using BanActors.Tests.Shared;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+using Xunit.Abstractions;
+
+namespace BanActors.Tests.Cluster;
+
+/// <summary>
+/// Three cluster nodes in this process on a real PostgreSQL journal, sharing one fake clock. Node 2 is started first
+/// and is the seed, so it is the oldest member: it hosts the expiry singleton and the shard coordinator, and losing
+/// it exercises every hand-over at once.
+/// </summary>
+[Collection(PostgresCollection.Name)]
+public sealed class ClusterSpecs : Akka.TestKit.Xunit2.TestKit
+{
+    private const string App = "app1";
+    private static readonly DateTimeOffset Start = new(2026, 11, 26, 8, 0, 0, TimeSpan.Zero);
+    private static readonly TimeSpan Converge = TimeSpan.FromSeconds(60);
+    private readonly List<ClusterNode> _nodes = new();
+    private readonly PostgresServer _postgres;
+    private readonly ITestOutputHelper _output;
+
+    public ClusterSpecs(PostgresServer postgres, ITestOutputHelper output) : base("akka.loglevel = WARNING", output)
+    {
+        _postgres = postgres;
+        _output = output;
+    }
+    private readonly System.Diagnostics.Stopwatch _elapsed = System.Diagnostics.Stopwatch.StartNew();
+
+    private void Step(string what) => _output.WriteLine($"[{_elapsed.Elapsed.TotalSeconds,6:0.0} s] {what}");
+
+    [SkippableFact]
+    public async Task A_ban_through_one_node_kicks_the_sessions_on_another_and_refuses_a_connect_on_a_third()
+    {
+        _postgres.RequireOrSkip();
+        var clock = new FakeTimeProvider(Start);
+        var (node1, node2, node3) = await StartClusterAsync(await _postgres.CreateDatabaseAsync("kicks"), clock);
+        var user = new UserKey(App, "alice");
+
+        var session = new RecordingSession("alice-on-node3");
+        Assert.True((await node3.Engine.RegisterSessionAsync(user, session)).IsAccepted);
+        Assert.True(await node1.Engine.IsOnlineAsync(user), "node 1 sees alice's session on node 3");
+        Assert.True(await node2.Engine.IsOnlineAsync(user), "node 2 sees alice's session on node 3");
+
+        var accepted = await node1.Engine.BanAsync(user, 30);
+        Assert.Equal(Start.AddMinutes(30), accepted.Until);
+
+        await AwaitAssertAsync(() => Assert.Equal(ConnectionCodes.UserBlocked, session.KickedWith), Converge);
+        var refused = await node2.Engine.RegisterSessionAsync(user, new RecordingSession("alice-on-node2"));
+        var refusal = Assert.IsType<SessionRefused>(refused);
+        Assert.Equal(ConnectionCodes.UserBlocked, refusal.Code);
+        Assert.False(await node1.Engine.IsOnlineAsync(user));
+        await AwaitAssertAsync(async () =>
+        {
+            var page = await node3.Engine.ListActiveAsync(App, 0, 50);
+            Assert.Equal([new ActiveBan("alice", accepted.Until)], page.Bans);
+        }, Converge);
+
+        clock.Advance(TimeSpan.FromMinutes(30));
+        await AwaitAssertAsync(async () =>
+            Assert.True((await node2.Engine.RegisterSessionAsync(user, new RecordingSession("alice-again"))).IsAccepted), Converge);
+    }
+
+    [SkippableFact]
+    public async Task Bans_held_by_a_crashed_node_lift_at_their_end_times_on_the_survivors()
+    {
+        _postgres.RequireOrSkip();
+        var clock = new FakeTimeProvider(Start);
+        var (node1, node2, node3) = await StartClusterAsync(await _postgres.CreateDatabaseAsync("node_loss"), clock,
+            idleTimeout: TimeSpan.FromSeconds(2));
+
+        var until = new Dictionary<UserKey, DateTimeOffset>();
+        for (var i = 0; i < 24; i++)
+        {
+            var user = new UserKey(App, $"user-{i}");
+            until[user] = (await node1.Engine.BanAsync(user, 10 + i)).Until;
+        }
+        var extractor = new UserMessageExtractor();
+        var shardsOnNode2 = await ShardsOfAsync(node2);
+        var heldByNode2 = until.Keys.Where(u => shardsOnNode2.Contains(extractor.ShardId(UserMessageExtractor.EntityIdFor(u), null))).ToList();
+        Assert.NotEmpty(heldByNode2);
+
+        // Acknowledged by node 2 itself just before it dies: the DistributedPubSub notification may never leave it.
+        var late = Enumerable.Range(0, 2000).Select(i => new UserKey(App, $"late-{i}"))
+            .Where(u => shardsOnNode2.Contains(extractor.ShardId(UserMessageExtractor.EntityIdFor(u), null))).Take(5).ToList();
+        foreach (var user in late) until[user] = (await node2.Engine.BanAsync(user, 45)).Until;
+
+        Step($"{heldByNode2.Count} + {late.Count} bans held by node 2; crashing it");
+        // No Down by hand: the split-brain resolver (keep-majority) must down the silent node by itself.
+        await node2.CrashAsync();
+        await AwaitAssertAsync(() =>
+        {
+            foreach (var survivor in new[] { node1, node3 })
+            {
+                var members = survivor.Cluster.State.Members;
+                Assert.Equal(2, members.Count);
+                Assert.All(members, m => Assert.Equal(MemberStatus.Up, m.Status));
+            }
+        }, Converge);
+        Step("node 2 downed by the split-brain resolver and removed");
+        await AwaitIndexReadyAsync(node1);
+        Step("index singleton ready on a survivor");
+        await AwaitAssertAsync(async () =>
+        {
+            var page = await node3.Engine.ListActiveAsync(App, 0, 0);
+            Assert.Equal(until.OrderBy(kv => kv.Key.UserId).Select(kv => new ActiveBan(kv.Key.UserId, kv.Value)),
+                page.Bans.OrderBy(b => b.UserId));
+        }, Converge);
+
+        Step("every ban listed; moving the clock past the last end time");
+        clock.Advance(until.Values.Max() - clock.GetUtcNow());
+        await AwaitAssertAsync(async () =>
+        {
+            // Retries of unconfirmed expiries are scheduled on the fake clock.
+            clock.Advance(TimeSpan.FromSeconds(5));
+            var last = await LastEventsAsync(node1.System);
+            foreach (var (user, end) in until)
+            {
+                var unbanned = Assert.IsType<UserUnbanned>(last[user]);
+                Assert.Equal(UnbanCause.Expired, unbanned.Cause);
+                Assert.Equal(end, unbanned.At);
+            }
+            Assert.Empty((await node1.Engine.ListActiveAsync(App, 0, 0)).Bans);
+        }, Converge, TimeSpan.FromMilliseconds(50));
+        Step("every ban lifted at its end time");
+    }
+
+    [SkippableFact]
+    public async Task After_a_whole_cluster_restart_running_bans_are_rearmed_and_lift_on_time()
+    {
+        _postgres.RequireOrSkip();
+        var clock = new FakeTimeProvider(Start);
+        var connectionString = await _postgres.CreateDatabaseAsync("restart");
+        var (node1, node2, node3) = await StartClusterAsync(connectionString, clock);
+        var until = new Dictionary<UserKey, DateTimeOffset>();
+        var nodes = new[] { node1, node2, node3 };
+        for (var i = 0; i < 9; i++)
+        {
+            var user = new UserKey(App, $"restart-{i}");
+            until[user] = (await nodes[i % 3].Engine.BanAsync(user, 20 + i)).Until;
+        }
+
+        Step("bans placed; stopping every node gracefully");
+        foreach (var node in new[] { node3, node1, node2 }) await node.StopGracefullyAsync();
+        Step("cluster stopped");
+        _nodes.Clear();
+        clock.Advance(TimeSpan.FromMinutes(5));
+
+        (node1, _, _) = await StartClusterAsync(connectionString, clock);
+        await AwaitAssertAsync(async () =>
+        {
+            var page = await node1.Engine.ListActiveAsync(App, 0, 0);
+            Assert.Equal(until.Count, page.Bans.Count);
+        }, Converge);
+        foreach (var (user, end) in until)
+            Assert.Equal(end, (await node1.Engine.GetStatusAsync(user)).Until);
+
+        Step("every ban listed; moving the clock past the last end time");
+        clock.Advance(until.Values.Max() - clock.GetUtcNow());
+        await AwaitAssertAsync(async () =>
+        {
+            clock.Advance(TimeSpan.FromSeconds(5));
+            var last = await LastEventsAsync(node1.System);
+            foreach (var (user, end) in until)
+            {
+                var unbanned = Assert.IsType<UserUnbanned>(last[user]);
+                Assert.Equal(UnbanCause.Expired, unbanned.Cause);
+                Assert.Equal(end, unbanned.At);
+            }
+            Assert.Empty((await node1.Engine.ListActiveAsync(App, 0, 0)).Bans);
+        }, Converge, TimeSpan.FromMilliseconds(50));
+        Step("every ban lifted at its end time");
+    }
+
+    /// <summary>Starts node 2 (the seed, so the oldest), then nodes 1 and 3, and waits until the engine is usable everywhere.</summary>
+    private async Task<(ClusterNode Node1, ClusterNode Node2, ClusterNode Node3)> StartClusterAsync(
+        string connectionString, TimeProvider clock, TimeSpan? idleTimeout = null)
+    {
+        Step("starting a cluster");
+        var seedPort = ClusterNode.FreePort();
+        var node2 = await StartNodeAsync("node2", seedPort, seedPort, connectionString, clock, idleTimeout);
+        await AwaitAssertAsync(() => Assert.Equal(MemberStatus.Up, node2.Cluster.SelfMember.Status), Converge);
+        var others = await Task.WhenAll(
+            StartNodeAsync("node1", ClusterNode.FreePort(), seedPort, connectionString, clock, idleTimeout),
+            StartNodeAsync("node3", ClusterNode.FreePort(), seedPort, connectionString, clock, idleTimeout));
+        var (node1, node3) = (others[0], others[1]);
+        var all = new[] { node1, node2, node3 };
+
+        await AwaitAssertAsync(() =>
+        {
+            foreach (var node in all)
+            {
+                Assert.Equal(3, node.Cluster.State.Members.Count(m => m.Status == MemberStatus.Up));
+                Assert.Empty(node.Cluster.State.Unreachable);
+            }
+        }, Converge);
+        Step("three members up");
+        // Ban notifications reach a node only once every mediator has learnt of its subscription (gossiped): wait
+        // until a probe published on each node arrives on every node. A BanEnded of an unknown user changes nothing.
+        var heard = all.ToDictionary(n => n, n => new System.Collections.Concurrent.ConcurrentDictionary<string, bool>());
+        foreach (var node in all)
+        {
+            var received = heard[node];
+            var listener = node.System.ActorOf(Props.Create(() => new ProbeListener(received)));
+            node.System.EventStream.Subscribe(listener, typeof(BanEnded));
+        }
+        var attempt = 0;
+        await AwaitAssertAsync(() =>
+        {
+            attempt++;
+            foreach (var node in all)
+            {
+                DistributedPubSub.Get(node.System).Mediator.Tell(new Publish(ClusterBanEventPublisher.Topic,
+                    new BanEnded(new UserKey("probe", $"{node.Name}/{attempt}"), Start, UnbanCause.Manual, 0)));
+            }
+            foreach (var receiver in all)
+            foreach (var sender in all)
+                Assert.Contains(heard[receiver].Keys, k => k.StartsWith(sender.Name + "/", StringComparison.Ordinal));
+        }, Converge, TimeSpan.FromMilliseconds(50));
+        Step("ban notifications reach every node");
+        foreach (var node in all) await AwaitIndexReadyAsync(node);
+        Step("cluster of three ready");
+        return (node1, node2, node3);
+    }
+
+    private async Task<ClusterNode> StartNodeAsync(string name, int port, int seedPort, string connectionString,
+        TimeProvider clock, TimeSpan? idleTimeout)
+    {
+        var node = await ClusterNode.StartAsync(name, port, seedPort, connectionString, clock, idleTimeout);
+        lock (_nodes) _nodes.Add(node);
+        return node;
+    }
+
+    private async Task AwaitIndexReadyAsync(ClusterNode node)
+    {
+        var index = node.Host.Services.GetRequiredService<ActorRegistry>().Get<ActiveBanIndexKey>();
+        await AwaitAssertAsync(async () =>
+            Assert.True(await index.Ask<bool>(IsIndexReady.Instance, TimeSpan.FromSeconds(3))), Converge);
+    }
+
+    private static async Task<HashSet<string>> ShardsOfAsync(ClusterNode node)
+    {
+        var state = await node.Region.Ask<CurrentShardRegionState>(GetShardRegionState.Instance, TimeSpan.FromSeconds(10));
+        return state.Shards.Select(s => s.ShardId).ToHashSet();
+    }
+
+    /// <summary>The last journaled ban event of every user, read through the query side.</summary>
+    private static async Task<Dictionary<UserKey, object>> LastEventsAsync(ActorSystem system)
+    {
+        var journal = PersistenceQuery.Get(system).ReadJournalFor<ICurrentEventsByTagQuery>(BanEngineConfig.QueryPluginId);
+        var events = new List<EventEnvelope>();
+        await journal.CurrentEventsByTag(BanTags.Ban, Offset.NoOffset())
+            .RunForeach(events.Add, system.Materializer());
+        return events
+            .GroupBy(e => e.PersistenceId)
+            .Select(g => g.MaxBy(e => e.SequenceNr)!.Event)
+            .ToDictionary(e => e switch
+            {
+                UserBanned b => b.User,
+                UserUnbanned u => u.User,
+                _ => throw new InvalidOperationException($"unexpected event {e}"),
+            });
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            List<ClusterNode> nodes;
+            lock (_nodes) nodes = _nodes.ToList();
+            Task.WhenAll(nodes.Select(n => n.DisposeAsync().AsTask())).Wait(TimeSpan.FromSeconds(30));
+        }
+        base.Dispose(disposing);
+    }
+
+    private sealed class ProbeListener : ReceiveActor
+    {
+        public ProbeListener(System.Collections.Concurrent.ConcurrentDictionary<string, bool> heard) =>
+            Receive<BanEnded>(e =>
+            {
+                if (e.User.AppKey == "probe") heard[e.User.UserId] = true;
+            });
+    }
+
+    private sealed class RecordingSession(string id) : IBanSession
+    {
+        private int _kickedWith;
+
+        public string SessionId => id;
+
+        public int KickedWith => Volatile.Read(ref _kickedWith);
+
+        public void Kick(int code, string reason) => Volatile.Write(ref _kickedWith, code);
+    }
+}
