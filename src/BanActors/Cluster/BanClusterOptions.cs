@@ -39,7 +39,10 @@ public sealed class BanClusterOptions
     /// <summary>Phi threshold of the failure detector.</summary>
     public double FailureDetectorThreshold { get; set; } = 12.0;
 
-    /// <summary>How long an online-status query waits for each node.</summary>
+    /// <summary>
+    /// How long an online-status query or a live delivery waits for each node. A node that does not answer in time
+    /// counts as no sessions: a message it may have delivered is then kept as well (delivered at least once).
+    /// </summary>
     public TimeSpan OnlineQueryTimeout { get; set; } = TimeSpan.FromSeconds(3);
 
     /// <summary>The seed nodes as full Akka addresses.</summary>

@@ -2,13 +2,14 @@ using System.Runtime.Serialization;
 using Akka.Actor;
 using Akka.Serialization;
 using BanActors.Bans;
+using BanActors.Messaging;
 using BanActors.Sessions;
 
 namespace BanActors.Cluster;
 
 /// <summary>
 /// Binary format of the messages that cross nodes in a cluster: commands to user actors, their replies, ban
-/// notifications, list and online queries. String manifests name the message and its version, not the CLR type,
+/// notifications, list and online queries, live message delivery. String manifests name the message and its version, not the CLR type,
 /// so nodes of two releases can talk during a rolling upgrade. Persisted events use <see cref="BanEventSerializer"/>.
 /// </summary>
 public sealed class BanMessageSerializer(ExtendedActorSystem system) : SerializerWithStringManifest(system)
@@ -33,6 +34,10 @@ public sealed class BanMessageSerializer(ExtendedActorSystem system) : Serialize
     private const string IsIndexReadyV1 = "IR1";
     private const string GetNodeOnlineStatusV1 = "GO1";
     private const string OnlineStatusV1 = "OS1";
+    private const string UserMessageV1 = "UM1";
+    private const string DeliverToNodeUserV1 = "DN1";
+    private const string MessageDeliveredV1 = "MD1";
+    private const string NodeKeptMessagesAvailableV1 = "NK1";
 
     public override int Identifier => SerializerId;
 
@@ -56,6 +61,10 @@ public sealed class BanMessageSerializer(ExtendedActorSystem system) : Serialize
         IsIndexReady => IsIndexReadyV1,
         GetNodeOnlineStatus => GetNodeOnlineStatusV1,
         OnlineStatus => OnlineStatusV1,
+        UserMessage => UserMessageV1,
+        DeliverToNodeUser => DeliverToNodeUserV1,
+        MessageDelivered => MessageDeliveredV1,
+        NodeKeptMessagesAvailable => NodeKeptMessagesAvailableV1,
         _ => throw new ArgumentException($"Cannot serialize {o.GetType()}", nameof(o)),
     };
 
@@ -91,6 +100,10 @@ public sealed class BanMessageSerializer(ExtendedActorSystem system) : Serialize
                 case IsIndexReady: break;
                 case GetNodeOnlineStatus m: WriteUser(w, m.User); break;
                 case OnlineStatus m: WriteUser(w, m.User); w.Write(m.IsOnline); w.Write(m.Sessions); break;
+                case UserMessage m: WriteMessage(w, m); break;
+                case DeliverToNodeUser m: WriteMessage(w, m.Message); break;
+                case MessageDelivered m: WriteUser(w, m.User); w.Write(m.Sessions); break;
+                case NodeKeptMessagesAvailable m: WriteUser(w, m.User); break;
                 default: throw new ArgumentException($"Cannot serialize {obj.GetType()}", nameof(obj));
             }
         }
@@ -121,6 +134,10 @@ public sealed class BanMessageSerializer(ExtendedActorSystem system) : Serialize
             IsIndexReadyV1 => IsIndexReady.Instance,
             GetNodeOnlineStatusV1 => new GetNodeOnlineStatus(ReadUser(r)),
             OnlineStatusV1 => new OnlineStatus(ReadUser(r), r.ReadBoolean(), r.ReadInt32()),
+            UserMessageV1 => ReadMessage(r),
+            DeliverToNodeUserV1 => new DeliverToNodeUser(ReadMessage(r)),
+            MessageDeliveredV1 => new MessageDelivered(ReadUser(r), r.ReadInt32()),
+            NodeKeptMessagesAvailableV1 => new NodeKeptMessagesAvailable(ReadUser(r)),
             _ => throw new SerializationException($"Unknown ban message manifest '{manifest}'"),
         };
     }
@@ -132,6 +149,30 @@ public sealed class BanMessageSerializer(ExtendedActorSystem system) : Serialize
         for (var i = 0; i < count; i++) bans.Add(new ActiveBan(r.ReadString(), ReadTime(r)));
         return new ActiveBanPage(bans);
     }
+
+    // One layout for a message alone and inside DeliverToNodeUser; a change of it needs new manifests for both.
+    private static void WriteMessage(BinaryWriter w, UserMessage m)
+    {
+        w.Write(m.MsgUid);
+        WriteUser(w, m.To);
+        w.Write(m.FromUserId);
+        w.Write(m.ObjectName);
+        w.Write(m.Content);
+        WriteOptionalString(w, m.PushContent);
+        WriteOptionalString(w, m.PushData);
+        WriteTime(w, m.SentTime);
+    }
+
+    private static UserMessage ReadMessage(BinaryReader r) => new(r.ReadString(), ReadUser(r), r.ReadString(), r.ReadString(),
+        r.ReadString(), ReadOptionalString(r), ReadOptionalString(r), ReadTime(r));
+
+    private static void WriteOptionalString(BinaryWriter w, string? value)
+    {
+        w.Write(value is not null);
+        if (value is not null) w.Write(value);
+    }
+
+    private static string? ReadOptionalString(BinaryReader r) => r.ReadBoolean() ? r.ReadString() : null;
 
     private static void WriteUser(BinaryWriter w, UserKey user)
     {

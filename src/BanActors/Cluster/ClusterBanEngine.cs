@@ -13,7 +13,7 @@ namespace BanActors.Cluster;
 /// <summary>
 /// Starts the engine as one node of an Akka.NET cluster: the "bans" shard region in place of the local router,
 /// the expiry index as a cluster singleton (reached through a proxy), ban notifications over DistributedPubSub,
-/// and online status gathered from every node.
+/// and online status, live delivery and kept-message notices fanned out to every node's sessions.
 /// </summary>
 public static class ClusterBanEngine
 {
@@ -28,7 +28,7 @@ public static class ClusterBanEngine
     /// <summary>Name of each node's connection registry (a top-level actor, as in single-node mode).</summary>
     public const string RegistryName = "connections";
 
-    /// <summary>Path of each node's connection registry; the online-status query asks every node there.</summary>
+    /// <summary>Path of each node's connection registry; <see cref="ClusterSessions"/> reaches every node's sessions there.</summary>
     public const string RegistryPath = "/user/" + RegistryName;
 
     /// <summary>
@@ -98,8 +98,8 @@ public static class ClusterBanEngine
             ClusterSingletonProxySettings.Create(system).WithSingletonName(IndexSingletonName).WithBufferSize(10_000)),
             "ban-index-proxy");
 
-        var online = system.ActorOf(ClusterOnlineStatus.Props(RegistryPath, cluster.OnlineQueryTimeout), "online-status");
-        var registry = system.ActorOf(ConnectionRegistry.Props(region, options.AskTimeout, online), RegistryName);
+        var sessions = system.ActorOf(ClusterSessions.Props(RegistryPath, cluster.OnlineQueryTimeout), "cluster-sessions");
+        var registry = system.ActorOf(ConnectionRegistry.Props(region, options.AskTimeout, sessions), RegistryName);
         return new BanEngineActors(region, index, registry, events);
     }
 

@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Event;
 using BanActors.Bans;
+using BanActors.Messaging;
 
 namespace BanActors.Sessions;
 
@@ -20,20 +21,21 @@ public sealed class ConnectionRegistry : ReceiveActor
     private sealed record Pending(IBanSession Session, IActorRef ReplyTo);
 
     private readonly IActorRef _bans;
-    private readonly IActorRef? _onlineStatus;
+    private readonly IActorRef? _clusterSessions;
     private readonly TimeSpan _admissionTimeout;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Dictionary<UserKey, Dictionary<string, IBanSession>> _live = new();
     private readonly Dictionary<UserKey, Dictionary<string, Pending>> _pending = new();
 
-    /// <param name="onlineStatus">
-    /// In a cluster, answers <see cref="GetOnlineStatus"/> for the whole cluster (the user may be connected to
-    /// another node); null on a single node, where this registry's own sessions are the answer.
+    /// <param name="clusterSessions">
+    /// In a cluster, takes <see cref="GetOnlineStatus"/>, <see cref="DeliverToUser"/> and
+    /// <see cref="KeptMessagesAvailable"/> for the whole cluster (the user may be connected to any node), and hands
+    /// every node's registry its node-local part; null on a single node, where this registry's own sessions are all.
     /// </param>
-    public ConnectionRegistry(IActorRef bans, TimeSpan admissionTimeout, IActorRef? onlineStatus = null)
+    public ConnectionRegistry(IActorRef bans, TimeSpan admissionTimeout, IActorRef? clusterSessions = null)
     {
         _bans = bans;
-        _onlineStatus = onlineStatus;
+        _clusterSessions = clusterSessions;
         _admissionTimeout = admissionTimeout;
 
         Receive<RegisterSession>(Register);
@@ -43,19 +45,29 @@ public sealed class ConnectionRegistry : ReceiveActor
         Receive<BanStarted>(KickAll);
         Receive<GetOnlineStatus>(q =>
         {
-            if (_onlineStatus is not null) _onlineStatus.Forward(q);
+            if (_clusterSessions is not null) _clusterSessions.Forward(q);
             else Sender.Tell(LocalStatus(q.User));
         });
         Receive<GetNodeOnlineStatus>(q => Sender.Tell(LocalStatus(q.User)));
         Receive<GetLiveSessions>(q =>
             Sender.Tell(new LiveSessions(q.User,
                 _live.TryGetValue(q.User, out var sessions) ? sessions.Values.ToList() : Array.Empty<IBanSession>())));
-        Receive<DeliverToUser>(Deliver);
-        Receive<KeptMessagesAvailable>(NotifyKept);
+        Receive<DeliverToUser>(d =>
+        {
+            if (_clusterSessions is not null) _clusterSessions.Forward(d);
+            else Sender.Tell(Deliver(d.Message));
+        });
+        Receive<DeliverToNodeUser>(d => Sender.Tell(Deliver(d.Message)));
+        Receive<KeptMessagesAvailable>(k =>
+        {
+            if (_clusterSessions is not null) _clusterSessions.Forward(k);
+            else NotifyKept(k.User);
+        });
+        Receive<NodeKeptMessagesAvailable>(k => NotifyKept(k.User));
     }
 
-    public static Props Props(IActorRef bans, TimeSpan? admissionTimeout = null, IActorRef? onlineStatus = null) =>
-        Akka.Actor.Props.Create(() => new ConnectionRegistry(bans, admissionTimeout ?? TimeSpan.FromSeconds(10), onlineStatus));
+    public static Props Props(IActorRef bans, TimeSpan? admissionTimeout = null, IActorRef? clusterSessions = null) =>
+        Akka.Actor.Props.Create(() => new ConnectionRegistry(bans, admissionTimeout ?? TimeSpan.FromSeconds(10), clusterSessions));
 
     private OnlineStatus LocalStatus(UserKey user)
     {
@@ -105,9 +117,9 @@ public sealed class ConnectionRegistry : ReceiveActor
                 "SESSION_CLOSED"));
     }
 
-    private void Deliver(DeliverToUser deliver)
+    private MessageDelivered Deliver(UserMessage message)
     {
-        var user = deliver.Message.To;
+        var user = message.To;
         var taken = 0;
         if (_live.TryGetValue(user, out var sessions))
         {
@@ -115,7 +127,7 @@ public sealed class ConnectionRegistry : ReceiveActor
             {
                 try
                 {
-                    if (session.TryDeliver(deliver.Message)) taken++;
+                    if (session.TryDeliver(message)) taken++;
                 }
                 catch (Exception ex)
                 {
@@ -123,12 +135,12 @@ public sealed class ConnectionRegistry : ReceiveActor
                 }
             }
         }
-        Sender.Tell(new MessageDelivered(user, taken));
+        return new MessageDelivered(user, taken);
     }
 
-    private void NotifyKept(KeptMessagesAvailable available)
+    private void NotifyKept(UserKey user)
     {
-        if (!_live.TryGetValue(available.User, out var sessions)) return;
+        if (!_live.TryGetValue(user, out var sessions)) return;
         foreach (var session in sessions.Values)
         {
             try

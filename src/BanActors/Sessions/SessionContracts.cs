@@ -77,11 +77,29 @@ public sealed record GetLiveSessions(UserKey User);
 /// <summary>The live sessions of a user on this node.</summary>
 public sealed record LiveSessions(UserKey User, IReadOnlyList<IBanSession> Sessions);
 
-/// <summary>Offer a message to the live sessions of its recipient; answered with <see cref="MessageDelivered"/>.</summary>
+/// <summary>
+/// Offer a message to the live sessions of its recipient (on any node of a cluster); answered with
+/// <see cref="MessageDelivered"/>.
+/// </summary>
 public sealed record DeliverToUser(UserMessage Message);
 
-/// <summary>How many live sessions on this node took the message; 0 means it must be kept.</summary>
+/// <summary>
+/// Offer a message to the recipient's live sessions on this very node (in a cluster, one node's part of
+/// <see cref="DeliverToUser"/>); answered with <see cref="MessageDelivered"/>.
+/// </summary>
+public sealed record DeliverToNodeUser(UserMessage Message);
+
+/// <summary>How many live sessions took the message; 0 means it must be kept.</summary>
 public sealed record MessageDelivered(UserKey User, int Sessions);
 
-/// <summary>Messages were kept for the user; live sessions (admitted meanwhile) should load them. Not answered.</summary>
+/// <summary>
+/// Messages were kept for the user; live sessions (admitted meanwhile, on any node of a cluster) should load them.
+/// Not answered.
+/// </summary>
 public sealed record KeptMessagesAvailable(UserKey User);
+
+/// <summary>
+/// <see cref="KeptMessagesAvailable"/> for the user's live sessions on this very node (in a cluster, one node's part
+/// of it). Not answered.
+/// </summary>
+public sealed record NodeKeptMessagesAvailable(UserKey User);

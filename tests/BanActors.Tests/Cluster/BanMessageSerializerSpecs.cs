@@ -1,6 +1,7 @@
 using Akka.Configuration;
 using BanActors.Bans;
 using BanActors.Cluster;
+using BanActors.Messaging;
 using BanActors.Sessions;
 using BanActors.Storage;
 using Xunit.Abstractions;
@@ -17,6 +18,9 @@ public sealed class BanMessageSerializerSpecs(ITestOutputHelper output)
 {
     private static readonly UserKey User = new("app1", "user:with/odd%chars-ü");
     private static readonly DateTimeOffset At = new(2026, 11, 26, 10, 28, 20, TimeSpan.Zero);
+
+    private static readonly UserMessage Message = new("ABCD-EFGH-IJKL-MN23", User, "bob/ü", "RC:TxtMsg",
+        """{"content":"hi \"there\" 😀"}""", "you have a message", """{"k":1}""", At.AddMilliseconds(123));
 
     public static TheoryData<object> CrossNodeMessages() => new()
     {
@@ -37,6 +41,11 @@ public sealed class BanMessageSerializerSpecs(ITestOutputHelper output)
         new ListActiveBans("app1", 2, 50),
         new GetNodeOnlineStatus(User),
         new OnlineStatus(User, true, 2),
+        Message,
+        Message with { PushContent = null, PushData = null, Content = "" },
+        new DeliverToNodeUser(Message),
+        new MessageDelivered(User, 3),
+        new NodeKeptMessagesAvailable(User),
     };
 
     [Theory]

@@ -1,8 +1,6 @@
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.Cluster.Sharding;
-using Akka.Cluster.Tools.PublishSubscribe;
-using Akka.Hosting;
 using Akka.Persistence.Query;
 using Akka.Streams;
 using BanActors.Bans;
@@ -11,7 +9,6 @@ using BanActors.Hosting;
 using BanActors.Sessions;
 using BanActors.Storage;
 using BanActors.Tests.Shared;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using Xunit.Abstractions;
 
@@ -27,7 +24,7 @@ public sealed class ClusterSpecs : Akka.TestKit.Xunit2.TestKit
 {
     private const string App = "app1";
     private static readonly DateTimeOffset Start = new(2026, 11, 26, 8, 0, 0, TimeSpan.Zero);
-    private static readonly TimeSpan Converge = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan Converge = ThreeNodeCluster.Converge;
     private readonly List<ClusterNode> _nodes = new();
     private readonly PostgresServer _postgres;
     private readonly ITestOutputHelper _output;
@@ -184,71 +181,11 @@ public sealed class ClusterSpecs : Akka.TestKit.Xunit2.TestKit
         Step("every ban lifted at its end time");
     }
 
-    /// <summary>Starts node 2 (the seed, so the oldest), then nodes 1 and 3, and waits until the engine is usable everywhere.</summary>
-    private async Task<(ClusterNode Node1, ClusterNode Node2, ClusterNode Node3)> StartClusterAsync(
-        string connectionString, TimeProvider clock, TimeSpan? idleTimeout = null)
-    {
-        Step("starting a cluster");
-        var seedPort = ClusterNode.FreePort();
-        var node2 = await StartNodeAsync("node2", seedPort, seedPort, connectionString, clock, idleTimeout);
-        await AwaitAssertAsync(() => Assert.Equal(MemberStatus.Up, node2.Cluster.SelfMember.Status), Converge);
-        var others = await Task.WhenAll(
-            StartNodeAsync("node1", ClusterNode.FreePort(), seedPort, connectionString, clock, idleTimeout),
-            StartNodeAsync("node3", ClusterNode.FreePort(), seedPort, connectionString, clock, idleTimeout));
-        var (node1, node3) = (others[0], others[1]);
-        var all = new[] { node1, node2, node3 };
+    private Task<(ClusterNode Node1, ClusterNode Node2, ClusterNode Node3)> StartClusterAsync(
+        string connectionString, TimeProvider clock, TimeSpan? idleTimeout = null) =>
+        ThreeNodeCluster.StartAsync(this, connectionString, clock, node => { lock (_nodes) _nodes.Add(node); }, Step, idleTimeout);
 
-        await AwaitAssertAsync(() =>
-        {
-            foreach (var node in all)
-            {
-                Assert.Equal(3, node.Cluster.State.Members.Count(m => m.Status == MemberStatus.Up));
-                Assert.Empty(node.Cluster.State.Unreachable);
-            }
-        }, Converge);
-        Step("three members up");
-        // Ban notifications reach a node only once every mediator has learnt of its subscription (gossiped): wait
-        // until a probe published on each node arrives on every node. A BanEnded of an unknown user changes nothing.
-        var heard = all.ToDictionary(n => n, n => new System.Collections.Concurrent.ConcurrentDictionary<string, bool>());
-        foreach (var node in all)
-        {
-            var received = heard[node];
-            var listener = node.System.ActorOf(Props.Create(() => new ProbeListener(received)));
-            node.System.EventStream.Subscribe(listener, typeof(BanEnded));
-        }
-        var attempt = 0;
-        await AwaitAssertAsync(() =>
-        {
-            attempt++;
-            foreach (var node in all)
-            {
-                DistributedPubSub.Get(node.System).Mediator.Tell(new Publish(ClusterBanEventPublisher.Topic,
-                    new BanEnded(new UserKey("probe", $"{node.Name}/{attempt}"), Start, UnbanCause.Manual, 0)));
-            }
-            foreach (var receiver in all)
-            foreach (var sender in all)
-                Assert.Contains(heard[receiver].Keys, k => k.StartsWith(sender.Name + "/", StringComparison.Ordinal));
-        }, Converge, TimeSpan.FromMilliseconds(50));
-        Step("ban notifications reach every node");
-        foreach (var node in all) await AwaitIndexReadyAsync(node);
-        Step("cluster of three ready");
-        return (node1, node2, node3);
-    }
-
-    private async Task<ClusterNode> StartNodeAsync(string name, int port, int seedPort, string connectionString,
-        TimeProvider clock, TimeSpan? idleTimeout)
-    {
-        var node = await ClusterNode.StartAsync(name, port, seedPort, connectionString, clock, idleTimeout);
-        lock (_nodes) _nodes.Add(node);
-        return node;
-    }
-
-    private async Task AwaitIndexReadyAsync(ClusterNode node)
-    {
-        var index = node.Host.Services.GetRequiredService<ActorRegistry>().Get<ActiveBanIndexKey>();
-        await AwaitAssertAsync(async () =>
-            Assert.True(await index.Ask<bool>(IsIndexReady.Instance, TimeSpan.FromSeconds(3))), Converge);
-    }
+    private Task AwaitIndexReadyAsync(ClusterNode node) => ThreeNodeCluster.AwaitIndexReadyAsync(this, node);
 
     private static async Task<HashSet<string>> ShardsOfAsync(ClusterNode node)
     {
@@ -283,15 +220,6 @@ public sealed class ClusterSpecs : Akka.TestKit.Xunit2.TestKit
             Task.WhenAll(nodes.Select(n => n.DisposeAsync().AsTask())).Wait(TimeSpan.FromSeconds(30));
         }
         base.Dispose(disposing);
-    }
-
-    private sealed class ProbeListener : ReceiveActor
-    {
-        public ProbeListener(System.Collections.Concurrent.ConcurrentDictionary<string, bool> heard) =>
-            Receive<BanEnded>(e =>
-            {
-                if (e.User.AppKey == "probe") heard[e.User.UserId] = true;
-            });
     }
 
     private sealed class RecordingSession(string id) : IBanSession
