@@ -29,6 +29,7 @@ public sealed class UserBanActor : ReceivePersistentActor
     private DateTimeOffset? _until;
     private ITimer? _expiryTimer;
     private IActorRef? _awaitingWrite;
+    private bool _holdsPermit;
 
     public UserBanActor(UserKey user, UserBanActorSettings settings)
     {
@@ -101,16 +102,13 @@ public sealed class UserBanActor : ReceivePersistentActor
         var now = Now;
         var banned = new UserBanned(_user, now, now.AddMinutes(cmd.Minutes));
         var replyTo = Sender;
-        _awaitingWrite = replyTo;
-        Persist(new Tagged(banned, BanTags.All), _ =>
+        Write(banned, replyTo, () =>
         {
-            _awaitingWrite = null;
             _until = banned.Until;
             ArmExpiry(banned.Until);
             replyTo.Tell(new BanAccepted(_user, banned.Until));
             _settings.Events.Tell(new BanStarted(_user, banned.Until, LastSequenceNr));
             _log.Info("Banned {User} until {Until:o}", _user, banned.Until);
-            MaybeSnapshot();
         });
     }
 
@@ -149,19 +147,56 @@ public sealed class UserBanActor : ReceivePersistentActor
             () => replyTo?.Tell(new ExpiryHandled(_user, until)));
     }
 
-    private void PersistUnban(UserUnbanned unbanned, IActorRef? replyTo, Action reply)
-    {
-        _awaitingWrite = replyTo;
-        Persist(new Tagged(unbanned, BanTags.All), _ =>
+    private void PersistUnban(UserUnbanned unbanned, IActorRef? replyTo, Action reply) =>
+        Write(unbanned, replyTo, () =>
         {
-            _awaitingWrite = null;
             _until = null;
             DisarmExpiry();
             reply();
             _settings.Events.Tell(new BanEnded(_user, unbanned.At, unbanned.Cause, LastSequenceNr));
             _log.Info("Unbanned {User} ({Cause})", _user, unbanned.Cause);
+        });
+
+    // Every journal write waits for the node's write gate first, stashing this user's other commands meanwhile,
+    // so a burst queues here rather than inside the journal (see WriteGate).
+    private void Write(object @event, IActorRef? replyTo, Action onPersisted)
+    {
+        if (_settings.WriteGate is not { } gate)
+        {
+            PersistNow(@event, replyTo, onPersisted);
+            return;
+        }
+        gate.Tell(AcquireWritePermit.Instance);
+        BecomeStacked(() =>
+        {
+            Command<WritePermitGranted>(_ =>
+            {
+                UnbecomeStacked();
+                _holdsPermit = true;
+                PersistNow(@event, replyTo, onPersisted);
+                Stash.UnstashAll();
+            });
+            CommandAny(_ => Stash.Stash());
+        });
+    }
+
+    private void PersistNow(object @event, IActorRef? replyTo, Action onPersisted)
+    {
+        _awaitingWrite = replyTo;
+        Persist(new Tagged(@event, BanTags.All), _ =>
+        {
+            _awaitingWrite = null;
+            ReleasePermit();
+            onPersisted();
             MaybeSnapshot();
         });
+    }
+
+    private void ReleasePermit()
+    {
+        if (!_holdsPermit) return;
+        _holdsPermit = false;
+        _settings.WriteGate?.Tell(ReleaseWritePermit.Instance);
     }
 
     private void MaybeSnapshot()
@@ -198,6 +233,8 @@ public sealed class UserBanActor : ReceivePersistentActor
     {
         _awaitingWrite?.Tell(new BanCommandFailed(_user, "the journal rejected the change"));
         _awaitingWrite = null;
+        // The actor lives on after a rejection; a failure stops it, and the gate sees it stop.
+        ReleasePermit();
         base.OnPersistRejected(cause, @event, sequenceNr);
     }
 

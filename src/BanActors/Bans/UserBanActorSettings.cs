@@ -8,11 +8,13 @@ namespace BanActors.Bans;
 /// <param name="IdleTimeout">An actor that has seen no command for this long passivates.</param>
 /// <param name="Passivate">Builds the message sent to the parent to passivate (local router or shard).</param>
 /// <param name="SnapshotEvery">Save a snapshot every N events so recovery stays short.</param>
+/// <param name="WriteGate">The node's <see cref="Bans.WriteGate"/>; null writes without waiting for a permit.</param>
 public sealed record UserBanActorSettings(
     TimeProvider Clock,
     IActorRef Events,
     TimeSpan IdleTimeout,
     Func<object, object> Passivate,
     int SnapshotEvery = 100,
+    IActorRef? WriteGate = null,
     string? JournalPluginId = null,
     string? SnapshotPluginId = null);

@@ -75,7 +75,7 @@ public static class ClusterBanEngine
         system.ActorOf(ClusterBanEventRelay.Props(), "ban-events-relay");
         var events = system.ActorOf(ClusterBanEventPublisher.Props(), "ban-events");
 
-        var settings = BanEngineActors.UserSettings(options, events, stop => new Passivate(stop));
+        var settings = BanEngineActors.UserSettings(system, options, events, stop => new Passivate(stop));
         var sharding = ClusterSharding.Get(system);
         var shardingSettings = ClusterShardingSettings.Create(system).WithRememberEntities(false);
         var region = sharding.Start(

@@ -25,15 +25,19 @@ public sealed record BanEngineActors(IActorRef Bans, IActorRef Index, IActorRef 
     public static BanEngineActors StartLocal(ActorSystem system, BanEngineOptions options)
     {
         var events = system.ActorOf(Akka.Actor.Props.Create(() => new BanEventPublisher()), "ban-events");
-        var settings = UserSettings(options, events, stop => new PassivateUser(stop));
+        var settings = UserSettings(system, options, events, stop => new PassivateUser(stop));
         var router = system.ActorOf(BanRouter.Props(user => UserBanActor.Props(user, settings)), "bans");
         return StartReadSide(system, options, router, events);
     }
 
-    /// <summary>The settings every user actor of this engine shares.</summary>
-    public static UserBanActorSettings UserSettings(BanEngineOptions options, IActorRef events, Func<object, object> passivate) =>
-        new(options.Clock, events, options.IdleTimeout, passivate, options.SnapshotEvery,
+    /// <summary>The settings every user actor of this node shares; starts the node's <see cref="WriteGate"/>.</summary>
+    public static UserBanActorSettings UserSettings(ActorSystem system, BanEngineOptions options, IActorRef events,
+        Func<object, object> passivate)
+    {
+        var gate = system.ActorOf(WriteGate.Props(options.MaxConcurrentWrites), "ban-write-gate");
+        return new UserBanActorSettings(options.Clock, events, options.IdleTimeout, passivate, options.SnapshotEvery, gate,
             BanEngineConfig.JournalPluginId, BanEngineConfig.SnapshotPluginId);
+    }
 
     /// <summary>Starts the index and the connection registry in front of an existing router or shard region.</summary>
     public static BanEngineActors StartReadSide(ActorSystem system, BanEngineOptions options, IActorRef bans, IActorRef events)

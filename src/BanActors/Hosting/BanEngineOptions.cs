@@ -19,6 +19,12 @@ public sealed class BanEngineOptions
     /// <summary>How many expiries the index waits on at once when many bans end together.</summary>
     public int MaxExpiriesInFlight { get; set; } = 64;
 
+    /// <summary>
+    /// How many user actors of a node may have a journal write under way at once; the rest wait their turn outside
+    /// the journal, so a burst never runs into the journal's circuit-breaker timeout.
+    /// </summary>
+    public int MaxConcurrentWrites { get; set; } = 128;
+
     /// <summary>The engine's clock. Tests pass a fake one; hosts leave the system clock.</summary>
     public TimeProvider Clock { get; set; } = TimeProvider.System;
 }

@@ -1,0 +1,83 @@
+using Akka.Actor;
+
+namespace BanActors.Bans;
+
+/// <summary>Asks the node's <see cref="WriteGate"/> for a turn to write to the journal; answered with <see cref="WritePermitGranted"/>.</summary>
+public sealed class AcquireWritePermit
+{
+    public static readonly AcquireWritePermit Instance = new();
+    private AcquireWritePermit() { }
+}
+
+/// <summary>The holder may write now and must send <see cref="ReleaseWritePermit"/> afterwards (or stop).</summary>
+public sealed class WritePermitGranted
+{
+    public static readonly WritePermitGranted Instance = new();
+    private WritePermitGranted() { }
+}
+
+/// <summary>Gives the permit back.</summary>
+public sealed class ReleaseWritePermit
+{
+    public static readonly ReleaseWritePermit Instance = new();
+    private ReleaseWritePermit() { }
+}
+
+/// <summary>
+/// Bounds how many user actors of this node write to the journal at the same time. A burst (10,000 bans in one
+/// go, or 100,000 bans ending in the same second) otherwise queues inside the journal, where waiting counts
+/// against its circuit breaker's call timeout: writes then fail, the breaker opens and fails every write, new
+/// bans included. Here the wait is outside the journal, bounded only by the caller's own timeout. A holder that
+/// stops (passivated, crashed) gives its permit back through DeathWatch, so permits never leak.
+/// </summary>
+public sealed class WriteGate : ReceiveActor
+{
+    private readonly int _permits;
+    private readonly HashSet<IActorRef> _holders = new();
+    private readonly Queue<IActorRef> _waiting = new();
+    private readonly HashSet<IActorRef> _waitingSet = new();
+
+    public WriteGate(int permits)
+    {
+        _permits = Math.Max(1, permits);
+        Receive<AcquireWritePermit>(_ => Acquire(Sender));
+        Receive<ReleaseWritePermit>(_ => Release(Sender));
+        Receive<Terminated>(t =>
+        {
+            _waitingSet.Remove(t.ActorRef);
+            Release(t.ActorRef);
+        });
+    }
+
+    public static Props Props(int permits) => Akka.Actor.Props.Create(() => new WriteGate(permits));
+
+    private void Acquire(IActorRef requester)
+    {
+        if (_holders.Contains(requester) || _waitingSet.Contains(requester)) return;
+        Context.Watch(requester);
+        if (_holders.Count < _permits)
+        {
+            Grant(requester);
+            return;
+        }
+        _waiting.Enqueue(requester);
+        _waitingSet.Add(requester);
+    }
+
+    private void Release(IActorRef holder)
+    {
+        if (!_holders.Remove(holder)) return;
+        Context.Unwatch(holder);
+        while (_holders.Count < _permits && _waiting.TryDequeue(out var next))
+        {
+            // Skips requesters that stopped while waiting.
+            if (_waitingSet.Remove(next)) Grant(next);
+        }
+    }
+
+    private void Grant(IActorRef requester)
+    {
+        _holders.Add(requester);
+        requester.Tell(WritePermitGranted.Instance);
+    }
+}
