@@ -1,0 +1,35 @@
+namespace BanActors.Server.Api;
+
+/// <summary>RongCloud's server API return codes that this server uses.</summary>
+public static class ErrorCodes
+{
+    public const int Ok = 200;
+
+    /// <summary>Internal error, e.g. the journal is unavailable (HTTP 500). Never a false success.</summary>
+    public const int Internal = 1000;
+
+    /// <summary>A parameter is missing, malformed or out of range; also an unknown App-Key (HTTP 400).</summary>
+    public const int BadParameter = 1002;
+
+    /// <summary>No POST body where one is required (HTTP 400).</summary>
+    public const int NoBody = 1003;
+
+    /// <summary>Signature check failed or a signing header is missing (HTTP 401).</summary>
+    public const int Unauthorized = 1004;
+
+    /// <summary>A parameter or the body is too long (HTTP 400).</summary>
+    public const int TooLong = 1005;
+
+    /// <summary>Rate limit exceeded, per App-Key and endpoint (HTTP 429).</summary>
+    public const int RateLimited = 1008;
+
+    /// <summary>The HTTP status that goes with a return code.</summary>
+    public static int HttpStatus(int code) => code switch
+    {
+        Ok => StatusCodes.Status200OK,
+        Unauthorized => StatusCodes.Status401Unauthorized,
+        RateLimited => StatusCodes.Status429TooManyRequests,
+        Internal => StatusCodes.Status500InternalServerError,
+        _ => StatusCodes.Status400BadRequest,
+    };
+}

@@ -1,0 +1,129 @@
+using System.Text;
+using System.Threading.RateLimiting;
+using BanActors.Hosting;
+using BanActors.Server.Hosting;
+using BanActors.Server.Security;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Extensions.Options;
+
+namespace BanActors.Server.Api;
+
+/// <summary>Maps endpoints of the RongCloud-compatible server API.</summary>
+public static class RongCloudEndpoints
+{
+    /// <summary>
+    /// Maps a POST endpoint that checks the signature, resolves the app, applies the per App-Key and endpoint
+    /// rate limit, caps and parses the form body, and maps engine failures to RongCloud errors
+    /// (<see cref="BanEngineUnavailableException"/> → 1000/500, <see cref="BanRequestRejectedException"/> → 1002/400,
+    /// <see cref="RongCloudRequestException"/> → its code) before and around <paramref name="handler"/>.
+    /// </summary>
+    public static RouteHandlerBuilder MapRongCloud(this IEndpointRouteBuilder app, string path,
+        Func<RongCloudContext, Task<IResult>> handler)
+    {
+        var pipeline = app.ServiceProvider.GetService<RongCloudPipeline>()
+            ?? throw new InvalidOperationException("Call builder.AddBanActorsServer() before mapping RongCloud endpoints");
+        // A Func, not a RequestDelegate, so that the returned IResult is executed.
+        return app.MapPost(path, (Func<HttpContext, Task<IResult>>)(http => pipeline.HandleAsync(http, path, handler)));
+    }
+}
+
+/// <summary>The partition of the rate limiter: one window per app and endpoint.</summary>
+public readonly record struct RateLimitPartitionKey(string AppKey, string Path);
+
+/// <summary>Everything a RongCloud request goes through before and around its handler.</summary>
+internal sealed class RongCloudPipeline(
+    SignatureVerifier signatures,
+    PartitionedRateLimiter<RateLimitPartitionKey> limiter,
+    IOptions<BanActorsServerOptions> options,
+    ILogger<RongCloudPipeline> logger)
+{
+    private readonly long _maxBodyBytes = options.Value.Api.MaxBodyBytes;
+    private readonly int _permitsPerSecond = options.Value.RateLimit.PermitsPerSecond;
+
+    public async Task<IResult> HandleAsync(HttpContext http, string path, Func<RongCloudContext, Task<IResult>> handler)
+    {
+        var signature = signatures.Verify(http.Request.Headers);
+        if (!signature.IsValid)
+        {
+            logger.LogInformation("Refused {Path}: {Outcome}", path, signature.Outcome);
+            var code = signature.Outcome == SignatureOutcome.UnknownApp ? ErrorCodes.BadParameter : ErrorCodes.Unauthorized;
+            return RongCloudResults.Error(code, signature.Detail, path);
+        }
+        var app = signature.App!;
+
+        // After the signature check, so that requests forged with a public App-Key cannot spend the app's budget.
+        using var lease = limiter.AttemptAcquire(new RateLimitPartitionKey(app.AppKey, path));
+        if (!lease.IsAcquired)
+        {
+            logger.LogDebug("Rate limit of {AppKey} on {Path} exceeded", app.AppKey, path);
+            http.Response.Headers.RetryAfter = "1";
+            return RongCloudResults.Error(ErrorCodes.RateLimited,
+                $"too many requests: at most {_permitsPerSecond} per second for this App-Key on this endpoint", path);
+        }
+
+        try
+        {
+            var form = await ReadFormAsync(http);
+            return await handler(new RongCloudContext { App = app, Form = form, Path = path, Http = http });
+        }
+        catch (RongCloudRequestException ex)
+        {
+            return RongCloudResults.Error(ex.Code, ex.Message, path);
+        }
+        catch (BanRequestRejectedException ex)
+        {
+            return RongCloudResults.Error(ErrorCodes.BadParameter, ex.Message, path);
+        }
+        catch (BanEngineUnavailableException ex)
+        {
+            logger.LogWarning("{Path} for {AppKey} failed: the engine is unavailable ({Reason})", path, app.AppKey, ex.Message);
+            return RongCloudResults.Error(ErrorCodes.Internal,
+                "internal error: the change could not be confirmed as stored; retry later", path);
+        }
+        catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)
+        {
+            return Results.Empty;
+        }
+        catch (Exception ex)
+        {
+            logger.LogError(ex, "{Path} for {AppKey} failed", path, app.AppKey);
+            return RongCloudResults.Error(ErrorCodes.Internal, "internal error", path);
+        }
+    }
+
+    private async Task<IFormCollection> ReadFormAsync(HttpContext http)
+    {
+        var request = http.Request;
+        if (request.ContentLength > _maxBodyBytes) throw BodyTooLarge();
+        // A body sent without Content-Length (chunked) is cut off at the cap while it is read.
+        if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } sizeLimit)
+            sizeLimit.MaxRequestBodySize = _maxBodyBytes;
+        if (request.ContentLength == 0 || http.Features.Get<IHttpRequestBodyDetectionFeature>() is { CanHaveBody: false })
+            return FormCollection.Empty;
+
+        try
+        {
+            if (request.HasFormContentType) return await request.ReadFormAsync(http.RequestAborted);
+            if (string.IsNullOrEmpty(request.ContentType))
+            {
+                // Lenient with clients that forget the Content-Type: the body can only be a form.
+                using var reader = new FormReader(request.Body, Encoding.UTF8);
+                return new FormCollection(await reader.ReadFormAsync(http.RequestAborted));
+            }
+        }
+        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            throw BodyTooLarge();
+        }
+        catch (InvalidDataException ex)
+        {
+            throw new RongCloudRequestException(ErrorCodes.TooLong, "the form is too large: " + ex.Message);
+        }
+        throw new RongCloudRequestException(ErrorCodes.BadParameter,
+            "the body must be application/x-www-form-urlencoded");
+    }
+
+    private RongCloudRequestException BodyTooLarge() =>
+        new(ErrorCodes.TooLong, $"the request body is larger than {_maxBodyBytes} bytes");
+}

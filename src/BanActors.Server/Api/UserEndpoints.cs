@@ -1,0 +1,120 @@
+using System.Globalization;
+using BanActors.Bans;
+using BanActors.Hosting;
+using BanActors.Server.Apps;
+
+namespace BanActors.Server.Api;
+
+/// <summary>
+/// RongCloud's user endpoints: block, unblock, block list, online status and tokens. Every user id is
+/// scoped by the app that signed the request; the HTTP layer keeps no ban state of its own.
+/// </summary>
+public static class UserEndpoints
+{
+    /// <summary>RongCloud's limit of user ids per block or unblock request.</summary>
+    public const int MaxUsersPerRequest = 20;
+
+    /// <summary>The largest page of the block list; page 0 (no paging) returns up to <see cref="ActiveBanIndex.UnpagedLimit"/>.</summary>
+    public const int MaxPageSize = ActiveBanIndex.UnpagedLimit;
+
+    public const int DefaultPageSize = 50;
+
+    public const int MaxNameLength = 128;
+
+    public const int MaxPortraitUriLength = 1024;
+
+    public static IEndpointRouteBuilder MapUserEndpoints(this IEndpointRouteBuilder app)
+    {
+        app.MapRongCloud("/user/block.json", BlockAsync);
+        app.MapRongCloud("/user/unblock.json", UnblockAsync);
+        app.MapRongCloud("/user/block/query.json", QueryBlockedAsync);
+        app.MapRongCloud("/user/checkOnline.json", CheckOnlineAsync);
+        app.MapRongCloud("/user/getToken.json", GetTokenAsync);
+        return app;
+    }
+
+    private static async Task<IResult> BlockAsync(RongCloudContext context)
+    {
+        context.RequireBody();
+        var userIds = context.RequiredList("userId", MaxUsersPerRequest, BanLimits.MaxUserIdLength);
+        var minutes = context.RequiredInt("minute", BanLimits.MinMinutes, BanLimits.MaxMinutes);
+        var engine = Engine(context);
+        await ForEachUserAsync(context, userIds, user => engine.BanAsync(user, minutes, context.Aborted));
+        return RongCloudResults.Ok();
+    }
+
+    private static async Task<IResult> UnblockAsync(RongCloudContext context)
+    {
+        context.RequireBody();
+        var userIds = context.RequiredList("userId", MaxUsersPerRequest, BanLimits.MaxUserIdLength);
+        var engine = Engine(context);
+        await ForEachUserAsync(context, userIds, user => engine.UnbanAsync(user, context.Aborted));
+        return RongCloudResults.Ok();
+    }
+
+    // The official SDKs send this one with no body at all: every parameter is optional.
+    private static async Task<IResult> QueryBlockedAsync(RongCloudContext context)
+    {
+        var page = context.OptionalInt("page", 0, int.MaxValue) ?? 0;
+        var size = context.OptionalInt("size", 1, MaxPageSize) ?? DefaultPageSize;
+        var result = await Engine(context).ListActiveAsync(context.App.AppKey, page, size, context.Aborted);
+        var format = context.Http.RequestServices.GetRequiredService<BlockEndTimeFormat>();
+        return RongCloudResults.Ok(new
+        {
+            users = result.Bans.Select(b => new BlockedUser(b.UserId, format.Format(b.Until))),
+        });
+    }
+
+    private static async Task<IResult> CheckOnlineAsync(RongCloudContext context)
+    {
+        context.RequireBody();
+        var userId = context.RequiredString("userId", BanLimits.MaxUserIdLength);
+        var online = await Engine(context).IsOnlineAsync(new UserKey(context.App.AppKey, userId), context.Aborted);
+        return RongCloudResults.Ok(new { status = online ? "1" : "0" });
+    }
+
+    private static Task<IResult> GetTokenAsync(RongCloudContext context)
+    {
+        context.RequireBody();
+        var userId = context.RequiredString("userId", BanLimits.MaxUserIdLength);
+        // Checked for length but not required and not kept: this server sends no push notifications.
+        context.OptionalString("name", MaxNameLength);
+        context.OptionalString("portraitUri", MaxPortraitUriLength);
+        var token = context.Http.RequestServices.GetRequiredService<TokenService>().Issue(context.App, userId);
+        return Task.FromResult(RongCloudResults.Ok(new { userId, token }));
+    }
+
+    private sealed record BlockedUser(string UserId, string BlockEndTime);
+
+    private static IBanEngine Engine(RongCloudContext context) =>
+        context.Http.RequestServices.GetRequiredService<IBanEngine>();
+
+    /// <summary>
+    /// Runs the change for every distinct user at once. If the engine failed for any of them the whole request
+    /// reports 1000, even when others succeeded: a client must never see 200 for a change that is not stored.
+    /// </summary>
+    private static async Task ForEachUserAsync(RongCloudContext context, IEnumerable<string> userIds,
+        Func<UserKey, Task> change)
+    {
+        var tasks = userIds.Distinct(StringComparer.Ordinal)
+            .Select(id => change(new UserKey(context.App.AppKey, id)))
+            .ToArray();
+        try
+        {
+            await Task.WhenAll(tasks);
+        }
+        catch when (tasks.Any(t => t.Exception?.InnerException is BanEngineUnavailableException))
+        {
+            throw tasks.Select(t => t.Exception?.InnerException).OfType<BanEngineUnavailableException>().First();
+        }
+    }
+}
+
+/// <summary>Formats <c>blockEndTime</c>: <c>yyyy-MM-dd HH:mm:ss</c> in the configured time zone (<c>BanActors:TimeZone</c>).</summary>
+public sealed class BlockEndTimeFormat(TimeZoneInfo zone)
+{
+    public TimeZoneInfo Zone { get; } = zone;
+
+    public string Format(DateTimeOffset at) =>
+        TimeZoneInfo.ConvertTime(at, Zone).ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,128 @@
+using System.Text.Json;
+using System.Threading.RateLimiting;
+using Akka.Hosting;
+using BanActors.Hosting;
+using BanActors.Server.Api;
+using BanActors.Server.Apps;
+using BanActors.Server.Security;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
+
+namespace BanActors.Server.Hosting;
+
+/// <summary>Composes the standalone server: <c>builder.AddBanActorsServer()</c>, then <c>app.MapBanActorsApi()</c>.</summary>
+public static class ServerHostingExtensions
+{
+    /// <summary>
+    /// Registers the ban engine (storage from <c>BanActors:Storage</c>, engine settings from <c>BanActors:Engine</c>,
+    /// Akka logs bridged to Microsoft.Extensions.Logging), the apps, tokens, signature check, rate limiter and
+    /// health check. The engine runs on the registered <see cref="TimeProvider"/> (the system clock unless a
+    /// test registered or replaced it), the same one the API uses for tokens and time stamps.
+    /// </summary>
+    /// <param name="configureAkka">Extra Akka setup, e.g. HOCON overrides.</param>
+    public static WebApplicationBuilder AddBanActorsServer(this WebApplicationBuilder builder,
+        Action<AkkaConfigurationBuilder, IServiceProvider>? configureAkka = null)
+    {
+        var services = builder.Services;
+        var section = builder.Configuration.GetSection(BanActorsServerOptions.SectionName);
+
+        services.AddOptions<BanActorsServerOptions>()
+            .Bind(section)
+            .Validate(o => o.RateLimit.PermitsPerSecond > 0, "BanActors:RateLimit:PermitsPerSecond must be positive")
+            .Validate(o => o.Api.MaxBodyBytes > 0, "BanActors:Api:MaxBodyBytes must be positive")
+            .Validate(o => TryFindTimeZone(o.TimeZone) is not null, "BanActors:TimeZone is not a known time zone id")
+            .ValidateOnStart();
+        services.TryAddSingleton(TimeProvider.System);
+
+        var engineOptions = new BanEngineOptions();
+        section.GetSection("Engine").Bind(engineOptions);
+        section.GetSection("Storage").Bind(engineOptions.Storage);
+        services.AddSingleton(engineOptions);
+        services.AddAkka("banactors", (akka, sp) =>
+        {
+            // Resolved here rather than at registration so that a clock registered later (tests) is the one used.
+            engineOptions.Clock = sp.GetRequiredService<TimeProvider>();
+            akka.WithBanEngine(engineOptions);
+            akka.ConfigureLoggers(loggers => loggers.AddLoggerFactory());
+            configureAkka?.Invoke(akka, sp);
+        });
+        services.AddBanEngineFacade(engineOptions);
+
+        services.AddSingleton(sp => CreateAppCatalog(sp, engineOptions));
+        services.AddSingleton(sp => new TokenService(sp.GetRequiredService<AppCatalog>(), sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<SignatureVerifier>();
+        services.AddSingleton(sp => CreateRateLimiter(sp.GetRequiredService<IOptions<BanActorsServerOptions>>().Value.RateLimit));
+        services.AddSingleton<RongCloudPipeline>();
+        services.AddSingleton(sp => new BlockEndTimeFormat(
+            TryFindTimeZone(sp.GetRequiredService<IOptions<BanActorsServerOptions>>().Value.TimeZone)!));
+        services.AddHealthChecks().AddCheck<JournalHealthCheck>("journal");
+        return builder;
+    }
+
+    /// <summary>Maps the RongCloud-compatible user endpoints and <c>GET /healthz</c>.</summary>
+    public static WebApplication MapBanActorsApi(this WebApplication app)
+    {
+        // Resolved now so that a development app is made, and announced, at start rather than on the first request.
+        app.Services.GetRequiredService<AppCatalog>();
+        app.MapUserEndpoints();
+        app.MapHealthChecks("/healthz", new HealthCheckOptions { ResponseWriter = WriteHealthAsync });
+        return app;
+    }
+
+    internal static TimeZoneInfo? TryFindTimeZone(string id)
+    {
+        try
+        {
+            return TimeZoneInfo.FindSystemTimeZoneById(id);
+        }
+        catch (Exception ex) when (ex is TimeZoneNotFoundException or InvalidTimeZoneException)
+        {
+            return null;
+        }
+    }
+
+    private static PartitionedRateLimiter<RateLimitPartitionKey> CreateRateLimiter(RateLimitOptions options) =>
+        PartitionedRateLimiter.Create<RateLimitPartitionKey, RateLimitPartitionKey>(key =>
+            RateLimitPartition.GetFixedWindowLimiter(key, _ => new FixedWindowRateLimiterOptions
+            {
+                PermitLimit = options.PermitsPerSecond,
+                Window = TimeSpan.FromSeconds(1),
+                QueueLimit = 0,
+                AutoReplenishment = true,
+            }));
+
+    private static AppCatalog CreateAppCatalog(IServiceProvider sp, BanEngineOptions engine)
+    {
+        var configured = sp.GetRequiredService<IOptions<BanActorsServerOptions>>().Value.Apps;
+        if (configured.Count > 0) return new AppCatalog(configured);
+
+        var folder = DevelopmentApp.DataFolder(engine.Storage);
+        var app = DevelopmentApp.LoadOrCreate(folder, out var created);
+        // The secret goes to the console only, never through the logger (logs are often shipped elsewhere).
+        Console.WriteLine($"""
+            BanActors: no app configured (BanActors:Apps), using the development app {(created ? "just created" : "kept")} in {Path.Combine(folder, DevelopmentApp.FileName)}
+              App-Key:    {app.AppKey}
+              App-Secret: {app.AppSecret}
+            """);
+        sp.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ServerHostingExtensions).Namespace!)
+            .LogWarning("No app configured in BanActors:Apps; serving the development app {AppKey}", app.AppKey);
+        return new AppCatalog([app]);
+    }
+
+    private static Task WriteHealthAsync(HttpContext http, HealthReport report)
+    {
+        http.Response.ContentType = "application/json; charset=utf-8";
+        var journal = report.Entries.TryGetValue("journal", out var entry) ? entry : default;
+        return http.Response.WriteAsync(JsonSerializer.Serialize(new
+        {
+            status = report.Status == HealthStatus.Healthy ? "healthy" : "unhealthy",
+            journal = new
+            {
+                reachable = journal.Status == HealthStatus.Healthy,
+                detail = journal.Description,
+            },
+        }, RongCloudResults.JsonOptions));
+    }
+}
