@@ -2,6 +2,7 @@ using Akka.Hosting;
 using Akka.Actor;
 using BanActors.Storage;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace BanActors.Hosting;
 
@@ -31,6 +32,8 @@ public static class AkkaHostingExtensions
     /// <summary>Registers <see cref="IBanEngine"/>, built from the actors that <see cref="WithBanEngine"/> started.</summary>
     public static IServiceCollection AddBanEngineFacade(this IServiceCollection services, BanEngineOptions options)
     {
+        // Companions such as offline messaging share the engine's storage and clock.
+        services.TryAddSingleton(options);
         services.AddSingleton<IBanEngine>(sp =>
         {
             var registry = sp.GetRequiredService<ActorRegistry>();

@@ -1,5 +1,6 @@
 using Akka.Actor;
 using BanActors.Bans;
+using BanActors.Messaging;
 using BanActors.Sessions;
 
 namespace BanActors.Hosting;
@@ -51,6 +52,12 @@ public sealed class BanEngine(BanEngineActors actors, TimeSpan askTimeout) : IBa
     public async Task<bool> IsOnlineAsync(UserKey user, CancellationToken cancellationToken = default) =>
         (await AskAsync(Actors.Registry, new GetOnlineStatus(user), cancellationToken) as OnlineStatus)?.IsOnline
         ?? throw new BanEngineUnavailableException("unexpected answer to an online query");
+
+    public async Task<int> DeliverAsync(UserMessage message, CancellationToken cancellationToken = default) =>
+        (await AskAsync(Actors.Registry, new DeliverToUser(message), cancellationToken) as MessageDelivered)?.Sessions
+        ?? throw new BanEngineUnavailableException("unexpected answer to a delivery");
+
+    public void NotifyKeptMessages(UserKey user) => Actors.Registry.Tell(new KeptMessagesAvailable(user));
 
     private async Task<object> AskAsync(IActorRef target, object message, CancellationToken cancellationToken)
     {

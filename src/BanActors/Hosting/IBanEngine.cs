@@ -1,4 +1,5 @@
 using BanActors.Bans;
+using BanActors.Messaging;
 using BanActors.Sessions;
 
 namespace BanActors.Hosting;
@@ -27,4 +28,13 @@ public interface IBanEngine
     void UnregisterSession(UserKey user, string sessionId);
 
     Task<bool> IsOnlineAsync(UserKey user, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Offers the message to the live sessions of its recipient (<see cref="IBanSession.TryDeliver"/>); returns how
+    /// many took it. 0 means the caller must keep it.
+    /// </summary>
+    Task<int> DeliverAsync(UserMessage message, CancellationToken cancellationToken = default);
+
+    /// <summary>Tells the user's live sessions that messages were kept for them (<see cref="IBanSession.NotifyKeptMessages"/>).</summary>
+    void NotifyKeptMessages(UserKey user);
 }

@@ -40,6 +40,8 @@ public sealed class ConnectionRegistry : ReceiveActor
             var count = _live.TryGetValue(q.User, out var sessions) ? sessions.Count : 0;
             Sender.Tell(new OnlineStatus(q.User, count > 0, count));
         });
+        Receive<DeliverToUser>(Deliver);
+        Receive<KeptMessagesAvailable>(NotifyKept);
         Receive<GetLiveSessions>(q =>
             Sender.Tell(new LiveSessions(q.User,
                 _live.TryGetValue(q.User, out var sessions) ? sessions.Values.ToList() : Array.Empty<IBanSession>())));
@@ -88,6 +90,43 @@ public sealed class ConnectionRegistry : ReceiveActor
         if (TryTakePending(unregister.User, unregister.SessionId, out var pending))
             pending.ReplyTo.Tell(new SessionRefused(unregister.User, unregister.SessionId, ConnectionCodes.ServerUnavailable,
                 "SESSION_CLOSED"));
+    }
+
+    private void Deliver(DeliverToUser deliver)
+    {
+        var user = deliver.Message.To;
+        var taken = 0;
+        if (_live.TryGetValue(user, out var sessions))
+        {
+            foreach (var session in sessions.Values)
+            {
+                try
+                {
+                    if (session.TryDeliver(deliver.Message)) taken++;
+                }
+                catch (Exception ex)
+                {
+                    _log.Warning(ex, "Session {SessionId} failed to take a message", session.SessionId);
+                }
+            }
+        }
+        Sender.Tell(new MessageDelivered(user, taken));
+    }
+
+    private void NotifyKept(KeptMessagesAvailable available)
+    {
+        if (!_live.TryGetValue(available.User, out var sessions)) return;
+        foreach (var session in sessions.Values)
+        {
+            try
+            {
+                session.NotifyKeptMessages();
+            }
+            catch (Exception ex)
+            {
+                _log.Warning(ex, "Session {SessionId} failed to take the kept-messages notice", session.SessionId);
+            }
+        }
     }
 
     private void KickAll(BanStarted started)

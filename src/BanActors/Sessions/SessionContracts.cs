@@ -1,4 +1,5 @@
 using BanActors.Bans;
+using BanActors.Messaging;
 
 namespace BanActors.Sessions;
 
@@ -13,6 +14,19 @@ public interface IBanSession
 
     /// <summary>Close the connection with a RongCloud connection code, e.g. 31009 USER_BLOCKED.</summary>
     void Kick(int code, string reason);
+
+    /// <summary>
+    /// Queues a message for the client without blocking (called from the registry actor). Returns false when the
+    /// session cannot take it (closing, kicked, queue full); the message is then kept in the offline store. A
+    /// session that accepted a message and then closes before writing it must keep it itself.
+    /// </summary>
+    bool TryDeliver(UserMessage message) => false;
+
+    /// <summary>
+    /// Messages were kept for this user while this session was being admitted: load them from the offline store.
+    /// Must not block.
+    /// </summary>
+    void NotifyKeptMessages() { }
 }
 
 /// <summary>RongCloud connection status codes that the engine uses.</summary>
@@ -59,3 +73,12 @@ public sealed record GetLiveSessions(UserKey User);
 
 /// <summary>The live sessions of a user on this node.</summary>
 public sealed record LiveSessions(UserKey User, IReadOnlyList<IBanSession> Sessions);
+
+/// <summary>Offer a message to the live sessions of its recipient; answered with <see cref="MessageDelivered"/>.</summary>
+public sealed record DeliverToUser(UserMessage Message);
+
+/// <summary>How many live sessions on this node took the message; 0 means it must be kept.</summary>
+public sealed record MessageDelivered(UserKey User, int Sessions);
+
+/// <summary>Messages were kept for the user; live sessions (admitted meanwhile) should load them. Not answered.</summary>
+public sealed record KeptMessagesAvailable(UserKey User);

@@ -1,0 +1,127 @@
+using BanActors.Bans;
+using BanActors.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace BanActors.Messaging;
+
+/// <summary>A private message to one or more users of one app, as accepted by the publish endpoint.</summary>
+public sealed record PrivateMessage(
+    string AppKey,
+    string FromUserId,
+    IReadOnlyList<string> ToUserIds,
+    string ObjectName,
+    string Content,
+    string? PushContent = null,
+    string? PushData = null);
+
+/// <summary>What happened to a published message: copies written to live sessions, kept, and pushed.</summary>
+public sealed record PublishResult(IReadOnlyList<UserMessage> Messages, int Delivered, int Kept, int Pushed);
+
+/// <summary>
+/// Routes messages: to the recipient's live sessions through the engine's connection registry, otherwise into
+/// the durable offline store (plus a push, unless the recipient is banned); and hands kept messages to a
+/// session that has just connected.
+/// </summary>
+/// <remarks>
+/// A session admitted while a message was being kept cannot miss it: the message is committed before the
+/// registry is told, and the registry either already knows the session (and tells it to load again) or admits it
+/// later, when its first load sees the committed row.
+/// </remarks>
+public sealed class MessageDelivery(
+    IBanEngine engine,
+    IOfflineMessageStore store,
+    IPushNotifier push,
+    OfflineMessagingOptions options,
+    BanEngineOptions engineOptions,
+    ILogger<MessageDelivery> log)
+{
+    // Read at each use: a host may set the engine clock only when the actor system starts.
+    private TimeProvider Clock => engineOptions.Clock;
+
+    public OfflineMessagingOptions Options { get; } = options;
+
+    /// <summary>
+    /// Delivers or keeps one copy per distinct recipient, then pushes to offline recipients who are not banned.
+    /// Returns once every kept copy is durable; throws (nothing is reported as sent) if the store fails.
+    /// </summary>
+    public async Task<PublishResult> PublishAsync(PrivateMessage message, CancellationToken cancellationToken = default)
+    {
+        var sentTime = DateTimeOffset.FromUnixTimeMilliseconds(Clock.GetUtcNow().ToUnixTimeMilliseconds());
+        var copies = message.ToUserIds.Distinct(StringComparer.Ordinal)
+            .Select(to => new UserMessage(MessageIds.New(sentTime), new UserKey(message.AppKey, to), message.FromUserId,
+                message.ObjectName, message.Content, message.PushContent, message.PushData, sentTime))
+            .ToList();
+
+        var sessions = await Task.WhenAll(copies.Select(copy => engine.DeliverAsync(copy, cancellationToken)));
+        var offline = copies.Where((_, i) => sessions[i] == 0).ToList();
+        if (offline.Count == 0) return new PublishResult(copies, copies.Count, 0, 0);
+
+        await store.AddAsync(offline, CancellationToken.None);
+        foreach (var copy in offline) engine.NotifyKeptMessages(copy.To);
+
+        var pushed = 0;
+        await Parallel.ForEachAsync(offline,
+            new ParallelOptions { MaxDegreeOfParallelism = Options.MaxStatusChecksInFlight, CancellationToken = CancellationToken.None },
+            async (copy, ct) =>
+            {
+                if (await TryPushAsync(copy, ct)) Interlocked.Increment(ref pushed);
+            });
+        return new PublishResult(copies, copies.Count - offline.Count, offline.Count, pushed);
+    }
+
+    /// <summary>
+    /// Writes the messages kept for <paramref name="user"/> (within the retention) through <paramref name="write"/>,
+    /// in send order, and removes each written one from the store. Stops at the first message
+    /// <paramref name="write"/> declines (returns false); returns how many were written.
+    /// </summary>
+    public async Task<int> DeliverKeptAsync(UserKey user, Func<UserMessage, CancellationToken, ValueTask<bool>> write,
+        CancellationToken cancellationToken = default)
+    {
+        var notBefore = Clock.GetUtcNow() - Options.Retention;
+        var delivered = 0;
+        KeptMessage? last = null;
+        while (true)
+        {
+            var batch = await store.LoadAsync(user, notBefore, last, Options.DeliveryBatchSize, cancellationToken);
+            if (batch.Count == 0) return delivered;
+            var written = new List<long>(batch.Count);
+            try
+            {
+                foreach (var kept in batch)
+                {
+                    if (!await write(kept.Message, cancellationToken)) return delivered + written.Count;
+                    written.Add(kept.Id);
+                    last = kept;
+                }
+            }
+            finally
+            {
+                // Even when the connection failed mid-batch: what reached the client must not be delivered again.
+                if (written.Count > 0) await store.DeleteAsync(written, CancellationToken.None);
+                delivered += written.Count;
+            }
+            if (batch.Count < Options.DeliveryBatchSize) return delivered;
+        }
+    }
+
+    /// <summary>Keeps messages that were queued for a session that closed before writing them.</summary>
+    public Task KeepUndeliveredAsync(IReadOnlyList<UserMessage> messages) =>
+        messages.Count == 0 ? Task.CompletedTask : store.AddAsync(messages, CancellationToken.None);
+
+    private async Task<bool> TryPushAsync(UserMessage copy, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var status = await engine.GetStatusAsync(copy.To, cancellationToken);
+            if (status.IsBanned) return false;
+            await push.NotifyAsync(copy, cancellationToken);
+            return true;
+        }
+        catch (Exception ex)
+        {
+            // The message is kept either way; a missed push is not worth failing the publish for.
+            log.LogWarning(ex, "Push for {User} (message {MsgUid}) failed", copy.To, copy.MsgUid);
+            return false;
+        }
+    }
+}

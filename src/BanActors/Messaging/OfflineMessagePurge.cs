@@ -1,0 +1,83 @@
+using BanActors.Hosting;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace BanActors.Messaging;
+
+/// <summary>
+/// Purges kept messages older than the retention every <see cref="OfflineMessagingOptions.PurgeInterval"/> on
+/// the engine clock (a fake clock in tests fires it when moved), and once at start.
+/// </summary>
+public sealed class OfflineMessagePurge(
+    IOfflineMessageStore store,
+    OfflineMessagingOptions options,
+    BanEngineOptions engine,
+    ILogger<OfflineMessagePurge> log) : IHostedService, IAsyncDisposable
+{
+    // Read at each use: a host may set the engine clock only when the actor system starts.
+    private TimeProvider Clock => engine.Clock;
+
+    private ITimer? _timer;
+    private int _requested;
+    private int _running;
+    private Task _current = Task.CompletedTask;
+
+    /// <summary>Raised after each purge with the number of messages it removed.</summary>
+    public event Action<int>? Purged;
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        _timer = Clock.CreateTimer(_ => Request(), null, options.PurgeInterval, options.PurgeInterval);
+        Request();
+        return Task.CompletedTask;
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (_timer is not null) await _timer.DisposeAsync();
+        _timer = null;
+        await _current.WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+    }
+
+    /// <summary>Purges now, on the caller's task.</summary>
+    public async Task<int> PurgeNowAsync(CancellationToken cancellationToken = default)
+    {
+        var purged = await store.PurgeAsync(Clock.GetUtcNow() - options.Retention, cancellationToken);
+        if (purged > 0) log.LogInformation("Purged {Count} offline messages older than {Retention}", purged, options.Retention);
+        Purged?.Invoke(purged);
+        return purged;
+    }
+
+    // Timer ticks never overlap a running purge; a tick during one makes it run once more afterwards, so the
+    // last tick's "now" is always purged up to (a fake clock fires many ticks at once).
+    private void Request()
+    {
+        Interlocked.Exchange(ref _requested, 1);
+        if (Interlocked.CompareExchange(ref _running, 1, 0) == 0) _current = Task.Run(RunAsync);
+    }
+
+    private async Task RunAsync()
+    {
+        while (true)
+        {
+            while (Interlocked.Exchange(ref _requested, 0) == 1)
+            {
+                try
+                {
+                    await PurgeNowAsync();
+                }
+                catch (Exception ex)
+                {
+                    log.LogWarning(ex, "Purging expired offline messages failed; retrying at the next interval");
+                }
+            }
+            Volatile.Write(ref _running, 0);
+            if (Volatile.Read(ref _requested) == 0 || Interlocked.CompareExchange(ref _running, 1, 0) != 0) return;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_timer is not null) await _timer.DisposeAsync();
+    }
+}

@@ -1,0 +1,36 @@
+using System.Collections.Concurrent;
+using BanActors.Bans;
+using Microsoft.Extensions.Logging;
+
+namespace BanActors.Messaging;
+
+/// <summary>
+/// Sends a push notification (APNs, FCM, ...) for a message kept for an offline recipient. Never called for
+/// a banned recipient. Register your own implementation before <c>AddOfflineMessaging</c> to replace the default.
+/// </summary>
+public interface IPushNotifier
+{
+    Task NotifyAsync(UserMessage message, CancellationToken cancellationToken = default);
+}
+
+/// <summary>The default <see cref="IPushNotifier"/>: sends nothing, logs each push and counts them per user.</summary>
+public sealed class RecordingPushNotifier(ILogger<RecordingPushNotifier> log) : IPushNotifier
+{
+    private readonly ConcurrentDictionary<UserKey, int> _byUser = new();
+    private int _total;
+
+    /// <summary>Pushes recorded since start.</summary>
+    public int Total => Volatile.Read(ref _total);
+
+    /// <summary>Pushes recorded for one user since start.</summary>
+    public int CountFor(UserKey user) => _byUser.TryGetValue(user, out var count) ? count : 0;
+
+    public Task NotifyAsync(UserMessage message, CancellationToken cancellationToken = default)
+    {
+        _byUser.AddOrUpdate(message.To, 1, (_, count) => count + 1);
+        Interlocked.Increment(ref _total);
+        log.LogInformation("Push for {User}: message {MsgUid} from {From} ({ObjectName}) {PushContent}",
+            message.To, message.MsgUid, message.FromUserId, message.ObjectName, message.PushContent);
+        return Task.CompletedTask;
+    }
+}
