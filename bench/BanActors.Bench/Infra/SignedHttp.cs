@@ -41,7 +41,11 @@ public sealed class SignedHttp : IDisposable
     }
 
     /// <summary>POSTs the form; throws unless HTTP 200 with <c>"code":200</c>.</summary>
-    public async Task PostAsync(string path, IEnumerable<KeyValuePair<string, string>> form)
+    public async Task PostAsync(string path, IEnumerable<KeyValuePair<string, string>> form) =>
+        await PostForBodyAsync(path, form).ConfigureAwait(false);
+
+    /// <summary>POSTs the form and returns the body; throws unless HTTP 200 with <c>"code":200</c>.</summary>
+    public async Task<string> PostForBodyAsync(string path, IEnumerable<KeyValuePair<string, string>> form)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new FormUrlEncodedContent(form) };
         var (nonce, timestamp, signature) = Sign(AppSecret);
@@ -53,6 +57,7 @@ public sealed class SignedHttp : IDisposable
         var body = await response.Content.ReadAsStringAsync().ConfigureAwait(false);
         if (response.StatusCode != HttpStatusCode.OK || !body.Contains("\"code\":200", StringComparison.Ordinal))
             throw new HttpRequestException($"HTTP {(int)response.StatusCode}: {body[..Math.Min(body.Length, 200)]}");
+        return body;
     }
 
     public static IEnumerable<KeyValuePair<string, string>> BlockForm(IEnumerable<string> userIds, int minutes) =>
