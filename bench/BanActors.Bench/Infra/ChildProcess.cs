@@ -23,6 +23,7 @@ public static class ChildProcess
         psi.ArgumentList.Add(mode);
         foreach (var a in args) psi.ArgumentList.Add(a);
         psi.Environment["BENCH_AKKA_LOGLEVEL"] = EngineHost.LogLevel;
+        psi.Environment["BENCH_JOURNAL_SYNC"] = EngineHost.JournalSync;
         return psi;
     }
 
@@ -44,6 +45,7 @@ public static class ChildProcess
     public static async Task<int> RunAsync(string mode, string[] args)
     {
         EngineHost.LogLevel = Environment.GetEnvironmentVariable("BENCH_AKKA_LOGLEVEL") ?? "WARNING";
+        EngineHost.JournalSync = Environment.GetEnvironmentVariable("BENCH_JOURNAL_SYNC") ?? "FULL";
         switch (mode)
         {
             case "restart":

@@ -27,6 +27,12 @@ public sealed class EngineHost : IAsyncDisposable
     /// </summary>
     public static string LogLevel { get; set; } = "WARNING";
 
+    /// <summary>
+    /// FULL: the engine as the hosts ship it today (SQLite's default). NORMAL: with
+    /// <see cref="SqliteConnectionPragmas"/> added to the actor system (<c>--journal-sync normal</c>).
+    /// </summary>
+    public static string JournalSync { get; set; } = "FULL";
+
     public static string ConnectionString(string dbPath) => $"Data Source={dbPath}";
 
     public static Task<EngineHost> StartAsync(string dbPath, TimeProvider? clock = null, string? extraHocon = null)
@@ -45,7 +51,13 @@ public sealed class EngineHost : IAsyncDisposable
             akka.log-dead-letters-during-shutdown = off
             {extraHocon ?? ""}
             """).WithFallback(BanEngineConfig.For(options.Storage));
-        var system = ActorSystem.Create("bench", config);
+        var bootstrap = BootstrapSetup.Create().WithConfig(config);
+        var setup = JournalSync.Equals("NORMAL", StringComparison.OrdinalIgnoreCase)
+            ? SqliteConnectionPragmas.Setup(options.Storage)
+            : null;
+        var system = setup is null
+            ? ActorSystem.Create("bench", bootstrap)
+            : ActorSystem.Create("bench", bootstrap.And(setup));
         var actors = BanEngineActors.StartLocal(system, options);
         return Task.FromResult(new EngineHost(system, new BanEngine(actors, options.AskTimeout), options));
     }
