@@ -22,6 +22,7 @@ public sealed class BenchOptions
           --max-seconds S      time bound of one load step (default 60)
           --http-connections C HTTP connections of the load client (default 64)
           --quick              small sizes for development (n 2000, unban 2000, restart 10000, kick 200)
+          --inproc-cases first only first bans in the in-process ramp (for profiling)
           --journal-sync S     FULL (default: the engine as shipped) or NORMAL (adds SqliteConnectionPragmas) for
                                the in-process engine scenarios (inproc, connect-gate, unban, restart)
           --akka-loglevel L    Akka log level during runs (default WARNING; the engine logs every ban at INFO)

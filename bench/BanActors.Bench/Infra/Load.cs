@@ -6,6 +6,12 @@ namespace BanActors.Bench.Infra;
 public sealed record LoadResult(int Requested, int Completed, int Failures, TimeSpan Elapsed, TimeSpan CpuTime,
     LatencySummary Latency, string? FirstError, bool TimedOut)
 {
+    /// <summary>Methods the JIT compiled during the step (dynamic methods from expression compilation included).</summary>
+    public long JittedMethods { get; init; }
+
+    /// <summary>Bytes allocated by the whole process during the step.</summary>
+    public long AllocatedBytes { get; init; }
+
     public double PerSecond => Completed / Math.Max(Elapsed.TotalSeconds, 1e-9);
 
     /// <summary>CPU time of the whole process per completed operation, in microseconds.</summary>
@@ -30,6 +36,8 @@ public static class Load
         var process = Process.GetCurrentProcess();
         process.Refresh();
         var cpuBefore = process.TotalProcessorTime;
+        var jitBefore = System.Runtime.JitInfo.GetCompiledMethodCount();
+        var allocBefore = GC.GetTotalAllocatedBytes();
         var started = Stopwatch.GetTimestamp();
         var deadline = started + (long)(maxDuration.TotalSeconds * Stopwatch.Frequency);
 
@@ -66,6 +74,10 @@ public static class Load
         var elapsed = Stopwatch.GetElapsedTime(started);
         process.Refresh();
         return new LoadResult(n, completed, failures, elapsed, process.TotalProcessorTime - cpuBefore,
-            latencies.Summarize(), firstError, timedOut);
+            latencies.Summarize(), firstError, timedOut)
+        {
+            JittedMethods = System.Runtime.JitInfo.GetCompiledMethodCount() - jitBefore,
+            AllocatedBytes = GC.GetTotalAllocatedBytes() - allocBefore,
+        };
     }
 }
