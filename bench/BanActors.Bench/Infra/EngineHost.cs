@@ -45,6 +45,7 @@ public sealed class EngineHost : IAsyncDisposable
         if (clock is not null) options.Clock = clock;
         BanEngineConfig.PrepareStorage(options.Storage);
         var config = ConfigurationFactory.ParseString($"""
+            akka.loggers = ["BanActors.Bench.Infra.BenchLogger, BanActors.Bench"]
             akka.loglevel = {LogLevel}
             akka.stdout-loglevel = {LogLevel}
             akka.log-dead-letters = off

@@ -9,6 +9,9 @@ public sealed record LoadResult(int Requested, int Completed, int Failures, Time
     /// <summary>Methods the JIT compiled during the step (dynamic methods from expression compilation included).</summary>
     public long JittedMethods { get; init; }
 
+    /// <summary>Garbage collections (gen0, gen1, gen2) during the step.</summary>
+    public (int Gen0, int Gen1, int Gen2) Collections { get; init; }
+
     /// <summary>Bytes allocated by the whole process during the step.</summary>
     public long AllocatedBytes { get; init; }
 
@@ -38,6 +41,9 @@ public static class Load
         var cpuBefore = process.TotalProcessorTime;
         var jitBefore = System.Runtime.JitInfo.GetCompiledMethodCount();
         var allocBefore = GC.GetTotalAllocatedBytes();
+        var gc0 = GC.CollectionCount(0);
+        var gc1 = GC.CollectionCount(1);
+        var gc2 = GC.CollectionCount(2);
         var started = Stopwatch.GetTimestamp();
         var deadline = started + (long)(maxDuration.TotalSeconds * Stopwatch.Frequency);
 
@@ -78,6 +84,7 @@ public static class Load
         {
             JittedMethods = System.Runtime.JitInfo.GetCompiledMethodCount() - jitBefore,
             AllocatedBytes = GC.GetTotalAllocatedBytes() - allocBefore,
+            Collections = (GC.CollectionCount(0) - gc0, GC.CollectionCount(1) - gc1, GC.CollectionCount(2) - gc2),
         };
     }
 }

@@ -15,7 +15,8 @@ public sealed class InProcessBans : IScenario
     public string Title => "1. Durable ban throughput in process (facade)";
 
     private static string PerOp(LoadResult r) => r.Completed == 0 ? "" :
-        $"{r.AllocatedBytes / (double)r.Completed / 1024:0.#} KB allocated and {r.JittedMethods / (double)r.Completed:0.##} methods JIT-compiled per ban";
+        $"{r.AllocatedBytes / (double)r.Completed / 1024:0.#} KB allocated per ban, GCs gen0/1/2 {r.Collections.Gen0}/{r.Collections.Gen1}/{r.Collections.Gen2}, "
+        + $"{r.JittedMethods:N0} methods JIT-compiled";
 
     public async Task RunAsync(BenchOptions options, Report report)
     {
