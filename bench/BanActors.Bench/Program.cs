@@ -65,6 +65,11 @@ foreach (var scenario in all)
 }
 
 report.FinishedUtc = DateTimeOffset.UtcNow;
+if (MachineInfo.LoadAverageOne(report.Machine.LoadAverage) is { } startLoad && startLoad > 0.5 * Environment.ProcessorCount
+    || MachineInfo.LoadAverageOne(MachineInfo.LoadAverageNow()) is { } endLoad && endLoad > 0.5 * Environment.ProcessorCount)
+    report.Note($"other work was running on this machine during the run (load average {report.Machine.LoadAverage} at the start, "
+        + $"{MachineInfo.LoadAverageNow()} at the end, on {Environment.ProcessorCount} cores): absolute figures are depressed; "
+        + "ratios within the run and CPU time per operation are the steadier comparisons");
 report.LoadAtEnd = MachineInfo.LoadAverageNow();
 Summary.Fill(report);
 Console.WriteLine();

@@ -85,6 +85,11 @@ public static class Summary
             r.Headlines.Add(new Headline("restart with running bans: process start → index ready", $"{ready:N0} ms", "≤ 10,000 ms",
                 Met(ready <= 10_000), $"empty journal {r.Get("restart.empty_ready_ms"):N0} ms", null));
         }
+        if (r.Get("restart.server_listed_ms") is { } listed)
+        {
+            r.Headlines.Add(new Headline("restart, real server: process start → block list answers with the running bans",
+                $"{listed:N0} ms (/healthz {r.Get("restart.server_healthz_ms"):N0} ms)", "≤ 10,000 ms", Met(listed <= 10_000), null, null));
+        }
         if (r.Get("restart.heap_bytes_per_ban") is { } heap)
         {
             var rss = r.Get("restart.rss_bytes_per_ban") ?? double.NaN;

@@ -73,7 +73,7 @@ public static class ChildProcess
         var running = 0;
         for (var page = 1; ; page++)
         {
-            var got = (await host.Engine.ListActiveAsync("bench", page, 10_000)).Bans.Count;
+            var got = (await host.Engine.ListActiveAsync(SignedHttp.AppKey, page, 10_000)).Bans.Count;
             running += got;
             if (got < 10_000) break;
         }

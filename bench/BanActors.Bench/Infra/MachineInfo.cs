@@ -49,6 +49,11 @@ public sealed record MachineInfo(
         catch (UnauthorizedAccessException) { return "unknown"; }
     }
 
+    /// <summary>The 1-minute figure of a "a / b / c" load average string.</summary>
+    public static double? LoadAverageOne(string loadAverage) =>
+        double.TryParse(loadAverage.Split('/')[0].Trim(), System.Globalization.NumberStyles.Float,
+            System.Globalization.CultureInfo.InvariantCulture, out var v) ? v : null;
+
     private static string CpuModel()
     {
         try

@@ -34,7 +34,7 @@ public sealed class Restart : IScenario
             await host.WaitIndexReadyAsync(TimeSpan.FromSeconds(30));
             (heapBase, rssBase) = ChildProcess.MeasureMemory();
             var seed = await Load.RunAsync(n, 256, TimeSpan.FromSeconds(Math.Max(300, n / 100)),
-                i => host.Engine.BanAsync(new UserKey("bench", $"r{i}"), 600));
+                i => host.Engine.BanAsync(new UserKey(SignedHttp.AppKey, $"r{i}"), 600));
             report.Add(Row.From("restart", $"set-up: {n:N0} first bans (60 min ... 10 h running)", 256, seed, "bans/s"));
             if (seed.Completed < n)
             {
@@ -71,6 +71,64 @@ public sealed class Restart : IScenario
         report.Figure("restart.empty_ready_ms", baseline.ReadyMs);
         report.Figure("restart.heap_bytes_per_ban", heapPerBan);
         report.Figure("restart.rss_bytes_per_ban", rssPerBan);
+
+        await RealServer(full, n, report);
+    }
+
+    /// <summary>
+    /// The real server on the same journal: from starting the process to /healthz answering 200, and to a signed
+    /// /user/block.query.json answering with the running bans (the block list is served by the expiry index, so
+    /// it answers once the index has loaded).
+    /// </summary>
+    private static async Task RealServer(string db, int n, Report report)
+    {
+        var port = RedisPeer.FreePort();
+        var workDir = Path.GetDirectoryName(db)!;
+        var psi = HttpBans.RealServer(workDir, port);
+        if (psi is null)
+        {
+            report.Skip("restart (real server)", "src/BanActors.Server is not built next to the bench");
+            return;
+        }
+        psi.ArgumentList.Add($"--BanActors:Storage:ConnectionString=Data Source={db}");
+        using var server = ServerProcess.Start(psi, port);
+        var health = await server.WaitAnsweringAsync("/healthz", TimeSpan.FromSeconds(120));
+        if (health is null)
+        {
+            report.Skip("restart (real server)", "the server did not answer: " + server.RecentOutput);
+            return;
+        }
+        using var client = new SignedHttp(server.Address, 4);
+        TimeSpan? listed = null;
+        var count = -1;
+        string? lastError = null;
+        while (server.SinceStart.Elapsed < TimeSpan.FromSeconds(120))
+        {
+            try
+            {
+                var body = await client.PostForBodyAsync("/user/block/query.json", []);
+                using var doc = JsonDocument.Parse(body);
+                count = doc.RootElement.GetProperty("users").GetArrayLength();
+                if (count >= Math.Min(n, 1_000))
+                {
+                    listed = server.SinceStart.Elapsed;
+                    break;
+                }
+            }
+            catch (HttpRequestException ex)
+            {
+                lastError = ex.Message;
+            }
+            await Task.Delay(20);
+        }
+        var rss = server.WorkingSet();
+        report.Add(new Row("restart", $"real server process start → /healthz 200 and → block list with the running bans ({n:N0})", n, null,
+            null, "", null, listed is null ? 1 : 0, null,
+            $"/healthz after {health.Value.TotalMilliseconds:0} ms; /user/block/query.json listing {Math.Max(count, 0):N0} of the running bans after "
+            + (listed is { } l ? $"{l.TotalMilliseconds:0} ms" : $"— not within 120 s ({lastError})")
+            + $"; server RSS then {rss / 1048576.0:0} MiB (no forced GC)"));
+        if (listed is { } ready) report.Figure("restart.server_listed_ms", ready.TotalMilliseconds);
+        report.Figure("restart.server_healthz_ms", health.Value.TotalMilliseconds);
     }
 
     private sealed record ChildResult(double EngineMs, double ReadyMs, long HeapBytes, long RssBytes, int Running);
