@@ -1,0 +1,76 @@
+using System.Globalization;
+
+namespace BanActors.Bench.Infra;
+
+/// <summary>Command-line flags: <c>--name value</c> pairs; see <see cref="Usage"/>.</summary>
+public sealed class BenchOptions
+{
+    private readonly Dictionary<string, string> _values = new(StringComparer.OrdinalIgnoreCase);
+
+    public static string Usage => """
+        BanActors.Bench: honest, rerunnable figures for the ban engine, its ceilings on this machine, and Redis.
+
+        dotnet run -c Release --project bench/BanActors.Bench -- [flags]
+          --scenario a,b,...   which scenarios (default: all). Names:
+                               ceiling-sqlite, ceiling-kestrel, inproc, connect-gate, http, redis,
+                               unban, restart, kick
+          --n N                operations per load step for the throughput scenarios (default 10000)
+          --ramp 1,16,256,1024 in-flight levels for the in-process ramp (default 1,16,256,1024)
+          --unban-n 10000,100000  bans that end in the same second, one run per value (default 10000,100000)
+          --restart-n N        running bans in the journal for the restart scenario (default 100000)
+          --kick-n N           WebSocket sessions for the kick scenario (default 1000)
+          --max-seconds S      time bound of one load step (default 60)
+          --http-connections C HTTP connections of the load client (default 64)
+          --quick              small sizes for development (n 2000, unban 2000, restart 10000, kick 200)
+          --inproc-cases first only first bans in the in-process ramp (for profiling)
+          --journal-sync S     FULL (default: the engine as shipped) or NORMAL (adds SqliteConnectionPragmas) for
+                               the in-process engine scenarios (inproc, connect-gate, unban, restart)
+          --akka-loglevel L    Akka log level during runs (default WARNING; the engine logs every ban at INFO)
+          --out DIR            results folder (default bench/results of this repository)
+          --no-write           print only, write no results file
+          --keep               keep the temporary SQLite files
+        """;
+
+    public static BenchOptions Parse(string[] args)
+    {
+        var o = new BenchOptions();
+        for (var i = 0; i < args.Length; i++)
+        {
+            var a = args[i];
+            if (!a.StartsWith("--", StringComparison.Ordinal)) throw new ArgumentException($"unexpected argument '{a}'");
+            var key = a[2..];
+            if (i + 1 < args.Length && !args[i + 1].StartsWith("--", StringComparison.Ordinal)) o._values[key] = args[++i];
+            else o._values[key] = "true";
+        }
+        return o;
+    }
+
+    public bool Has(string key) => _values.ContainsKey(key);
+
+    public string? this[string key] => _values.TryGetValue(key, out var v) ? v : null;
+
+    public bool Quick => Has("quick");
+
+    public int Count(string key, int full, int quick) =>
+        _values.TryGetValue(key, out var v) ? int.Parse(v.Replace("_", "", StringComparison.Ordinal), CultureInfo.InvariantCulture) : Quick ? quick : full;
+
+    public int[] Integers(string key, int[] full, int[] quick) =>
+        _values.TryGetValue(key, out var v)
+            ? v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                .Select(s => int.Parse(s.Replace("_", "", StringComparison.Ordinal), CultureInfo.InvariantCulture)).ToArray()
+            : Quick ? quick : full;
+
+    public int N => Count("n", 10_000, 2_000);
+    public int[] Ramp => Integers("ramp", [1, 16, 256, 1024], [1, 16, 256, 1024]);
+    public int[] UnbanN => Integers("unban-n", [10_000, 100_000], [2_000]);
+    public int RestartN => Count("restart-n", 100_000, 10_000);
+    public int KickN => Count("kick-n", 1_000, 200);
+    public TimeSpan MaxStep => TimeSpan.FromSeconds(Count("max-seconds", 60, 30));
+    public int HttpConnections => Count("http-connections", 64, 64);
+
+    public ISet<string> Scenarios =>
+        (this["scenario"] ?? "all").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .ToHashSet(StringComparer.OrdinalIgnoreCase);
+
+    public string CommandLine { get; init; } = "";
+}
