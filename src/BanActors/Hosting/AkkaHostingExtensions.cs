@@ -17,6 +17,7 @@ public static class AkkaHostingExtensions
     {
         BanEngineConfig.PrepareStorage(options.Storage);
         builder.AddHocon(BanEngineConfig.For(options.Storage), HoconAddMode.Prepend);
+        if (SqliteConnectionPragmas.For(options.Storage) is { } pragmas) builder.AddSetup(pragmas);
         builder.WithActors((system, registry) => Register(registry, BanEngineActors.StartLocal(system, options)));
         return builder;
     }

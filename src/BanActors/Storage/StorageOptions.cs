@@ -10,10 +10,26 @@ public enum StorageProvider
     PostgreSql,
 }
 
+/// <summary>When a SQLite commit waits for the disk (SQLite's <c>PRAGMA synchronous</c>, in WAL mode).</summary>
+public enum SqliteSynchronous
+{
+    /// <summary>Every commit is fsynced: an acknowledged ban survives a power loss. The default.</summary>
+    Full,
+
+    /// <summary>
+    /// Commits reach the OS, checkpoints are fsynced: an acknowledged ban survives a crash of the process, but the
+    /// last commits before a power loss or OS crash can be lost. About twice the re-ban throughput (docs/BENCHMARKS.md).
+    /// </summary>
+    Normal,
+}
+
 /// <summary>The one place that decides the storage: provider and connection string.</summary>
 public sealed class StorageOptions
 {
     public StorageProvider Provider { get; set; } = StorageProvider.Sqlite;
 
     public string ConnectionString { get; set; } = "Data Source=data/banactors.db";
+
+    /// <summary>SQLite only: how durable each commit is; see <see cref="Storage.SqliteSynchronous"/>.</summary>
+    public SqliteSynchronous SqliteSynchronous { get; set; } = SqliteSynchronous.Full;
 }

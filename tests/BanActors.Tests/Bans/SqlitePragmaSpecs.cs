@@ -1,0 +1,59 @@
+using Akka.Actor;
+using Akka.Actor.Setup;
+using Akka.TestKit.Xunit2;
+using BanActors.Bans;
+using BanActors.Hosting;
+using BanActors.Storage;
+using BanActors.Tests.Support;
+using Microsoft.Data.Sqlite;
+using Xunit.Abstractions;
+
+namespace BanActors.Tests.Bans;
+
+public sealed class SqlitePragmaSpecs(ITestOutputHelper output) : TestKit(output: output), IDisposable
+{
+    private readonly TempDatabase _database = new();
+
+    [Fact]
+    public void Synchronous_normal_is_opt_in()
+    {
+        Assert.Null(SqliteConnectionPragmas.For(_database.Storage));
+        var normal = _database.Storage;
+        normal.SqliteSynchronous = SqliteSynchronous.Normal;
+        Assert.NotNull(SqliteConnectionPragmas.For(normal));
+        Assert.Null(SqliteConnectionPragmas.For(new StorageOptions { Provider = StorageProvider.PostgreSql, SqliteSynchronous = SqliteSynchronous.Normal }));
+    }
+
+    [Fact]
+    public async Task The_pragmas_run_on_the_connections_the_journal_opens()
+    {
+        var storage = _database.Storage;
+        BanEngineConfig.PrepareStorage(storage);
+        // user_version is stored in the file, so it shows from outside that the journal's connection ran the pragmas.
+        var setup = SqliteConnectionPragmas.Setup(storage, SqliteConnectionPragmas.SynchronousNormal + " PRAGMA user_version=42;")!;
+        var bootstrap = BootstrapSetup.Create().WithConfig(BanEngineConfig.For(storage));
+        var system = ActorSystem.Create("pragmas", ActorSystemSetup.Create(bootstrap, setup));
+        try
+        {
+            var options = new BanEngineOptions { Storage = storage, Clock = EngineHost.NewClock() };
+            var engine = new BanEngine(BanEngineActors.StartLocal(system, options), TimeSpan.FromSeconds(30));
+            await engine.BanAsync(new UserKey("app1", "u1"), 5);
+        }
+        finally
+        {
+            await system.Terminate();
+        }
+
+        using var connection = new SqliteConnection(storage.ConnectionString);
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA user_version;";
+        Assert.Equal(42L, (long)command.ExecuteScalar()!);
+    }
+
+    public new void Dispose()
+    {
+        base.Dispose();
+        _database.Dispose();
+    }
+}
