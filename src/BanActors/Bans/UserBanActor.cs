@@ -176,6 +176,9 @@ public sealed class UserBanActor : ReceivePersistentActor
                 PersistNow(@event, replyTo, onPersisted);
                 Stash.UnstashAll();
             });
+            // The write is not durable yet, so the current state is the true answer; status questions (the connect
+            // gate) must not wait behind a burst of writes.
+            Command<GetBanStatus>(_ => Sender.Tell(CurrentStatus()));
             CommandAny(_ => Stash.Stash());
         });
     }
