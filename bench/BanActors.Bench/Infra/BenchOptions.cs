@@ -23,12 +23,14 @@ public sealed class BenchOptions
           --cluster-ramp 16,256  cluster: in-flight levels of those steps (default 16,256)
           --cluster-kick-n N   cluster: sessions on node 3 kicked by bans through node 1, per round (default 1000)
           --cluster-loss-n N   cluster: running bans when the oldest node is terminated (default 10000)
+          --cluster-index-n N  cluster: running bans for the index cost step (rebuild time, heap; default 100000; 0 skips)
           --cluster-heartbeat-pause S, --cluster-stable-after S  cluster failure detector / split-brain timing
                                (default 15 s as the tests use for 3 nodes on 2 cores / 20 s, the engine's default)
           --max-seconds S      time bound of one load step (default 60)
           --http-connections C HTTP connections of the load client (default 64)
           --quick              small sizes for development (n 2000, unban 2000, restart 10000, kick 200,
-                               cluster-n 1000, cluster-kick-n 300, cluster-loss-n 2000)
+                               cluster-n 1000, cluster-kick-n 300, cluster-loss-n 2000,
+                               cluster-index-n 10000)
           --inproc-cases first only first bans in the in-process ramp (for profiling)
           --journal-sync S     FULL (default: the engine as shipped) or NORMAL (adds SqliteConnectionPragmas) for
                                the in-process engine scenarios (inproc, connect-gate, unban, restart)
