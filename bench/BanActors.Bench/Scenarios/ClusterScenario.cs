@@ -247,7 +247,9 @@ public sealed class ClusterScenario : IScenario
             null, listedMs is null ? acknowledged - listed : 0, null,
             $"after the termination: unreachable on node 2 {F(unreachableMs)}, downed and removed {F(removedMs)}, index singleton ready through "
             + $"node 2's proxy {F(readyMs)}, block list complete on node 3 {F(listedMs)} ({listed:N0} of {acknowledged:N0} listed); "
-            + $"stable-after is {stableAfter.TotalSeconds:0} s of that; Terminate() itself took {terminatedMs:0} ms; "
+            + $"of that, the split-brain resolver waits stable-after ({stableAfter.TotalSeconds:0} s) before downing, and the singleton "
+            + "hand-over waits a removal margin (under the split-brain resolver Akka uses stable-after again) before the index starts "
+            + $"and rebuilds; Terminate() itself took {terminatedMs:0} ms; "
             + $"{stillBanned} of {sample} sampled users answer banned on node 3 afterwards; bound {bound.TotalSeconds:0} s"));
         report.Figure("cluster.loss.n", acknowledged);
         report.Figure("cluster.loss.total_running", totalRunning);
