@@ -38,6 +38,7 @@ IScenario[] all =
     new UnbanTimeliness(),
     new Restart(),
     new KickLatency(),
+    new ClusterScenario(),
 ];
 var selected = options.Scenarios;
 foreach (var name in selected.Where(s => s != "all" && all.All(x => x.Name != s)))

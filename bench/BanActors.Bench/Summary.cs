@@ -106,6 +106,33 @@ public static class Summary
             r.Headlines.Add(new Headline("connect gate checks/s (warm, not banned / banned)",
                 $"{N(gate)} / {N(Best(r, "gate.banned.") ?? double.NaN)}", "–", null, null, null));
         }
+        if (Best(r, "cluster.node1.") is { } clusterNode1)
+        {
+            var failed = r.Figures.Where(kv => kv.Key.StartsWith("cluster.", StringComparison.Ordinal)
+                && kv.Key.EndsWith(".failures", StringComparison.Ordinal)).Sum(kv => kv.Value);
+            r.Headlines.Add(new Headline("cluster (3 nodes in one process, PostgreSQL): durable first bans/s, best in-flight level",
+                $"{N(clusterNode1)} through node 1, {N(Best(r, "cluster.spread.") ?? double.NaN)} spread over 3 facades; failures {failed:0}",
+                "failures 0", Met(failed == 0), Ratio(clusterNode1, r.Get("inproc.first.best"), "single-node SQLite first bans in process"), null));
+        }
+        if (r.Get("cluster.kick.c1.p99_ms") is { } clusterKick)
+        {
+            r.Headlines.Add(new Headline("cluster kick: ban acknowledged on node 1 → Kick on node 3, p99 (1 / 16 in flight)",
+                string.Create(CultureInfo.InvariantCulture, $"{clusterKick:0.#} / {r.Get("cluster.kick.c16.p99_ms"):0.#} ms; ban sent → kick p99 {r.Get("cluster.kick.c1.send_p99_ms"):0.#} / {r.Get("cluster.kick.c16.send_p99_ms"):0.#} ms; missed {(r.Get("cluster.kick.c1.missing") ?? 0) + (r.Get("cluster.kick.c16.missing") ?? 0):0}"),
+                "≤ 20 ms (the kick target)", Met(clusterKick <= 20 && (r.Get("cluster.kick.c1.missing") ?? 0) == 0), null, null));
+        }
+        if (r.Get("cluster.loss.n") is { } lossN)
+        {
+            string S(string key) => r.Get(key) is { } ms ? string.Create(CultureInfo.InvariantCulture, $"{ms / 1000:0.0} s") : "**not within the bound**";
+            r.Headlines.Add(new Headline($"cluster node loss, {N(lossN)} running bans: oldest node terminated → index ready on a survivor / block list complete",
+                $"{S("cluster.loss.index_ready_ms")} / {S("cluster.loss.listed_ms")} (unreachable {S("cluster.loss.unreachable_ms")}, removed {S("cluster.loss.removed_ms")})",
+                "(report)", r.Get("cluster.loss.listed_ms") is null ? "**no**" : null, null, null));
+        }
+        if (r.Get("cluster.index.rebuild_ms") is { } rebuild)
+        {
+            r.Headlines.Add(new Headline($"cluster expiry index with {N(r.Get("cluster.index.n") ?? 0)} running bans: rebuild / heap per ban",
+                string.Create(CultureInfo.InvariantCulture, $"{rebuild / 1000:0.0} s / {r.Get("cluster.index.heap_bytes_per_ban"):N0} B"),
+                "(report)", null, null, null));
+        }
     }
 
     private static double? Best(Report r, string prefix)

@@ -13,15 +13,24 @@ public sealed class BenchOptions
         dotnet run -c Release --project bench/BanActors.Bench -- [flags]
           --scenario a,b,...   which scenarios (default: all). Names:
                                ceiling-sqlite, ceiling-kestrel, inproc, connect-gate, http, redis,
-                               unban, restart, kick
+                               unban, restart, kick, cluster
           --n N                operations per load step for the throughput scenarios (default 10000)
           --ramp 1,16,256,1024 in-flight levels for the in-process ramp (default 1,16,256,1024)
           --unban-n 10000,100000  bans that end in the same second, one run per value (default 10000,100000)
           --restart-n N        running bans in the journal for the restart scenario (default 100000)
           --kick-n N           WebSocket sessions for the kick scenario (default 1000)
+          --cluster-n N        cluster: bans per load step through node 1 / spread over 3 nodes (default 5000)
+          --cluster-ramp 16,256  cluster: in-flight levels of those steps (default 16,256)
+          --cluster-kick-n N   cluster: sessions on node 3 kicked by bans through node 1, per round (default 1000)
+          --cluster-loss-n N   cluster: running bans when the oldest node is terminated (default 10000)
+          --cluster-index-n N  cluster: running bans for the index cost step (rebuild time, heap; default 100000; 0 skips)
+          --cluster-heartbeat-pause S, --cluster-stable-after S  cluster failure detector / split-brain timing
+                               (default 15 s as the tests use for 3 nodes on 2 cores / 20 s, the engine's default)
           --max-seconds S      time bound of one load step (default 60)
           --http-connections C HTTP connections of the load client (default 64)
-          --quick              small sizes for development (n 2000, unban 2000, restart 10000, kick 200)
+          --quick              small sizes for development (n 2000, unban 2000, restart 10000, kick 200,
+                               cluster-n 1000, cluster-kick-n 300, cluster-loss-n 2000,
+                               cluster-index-n 10000)
           --inproc-cases first only first bans in the in-process ramp (for profiling)
           --journal-sync S     FULL (default: the engine as shipped) or NORMAL (adds SqliteConnectionPragmas) for
                                the in-process engine scenarios (inproc, connect-gate, unban, restart)
