@@ -9,6 +9,7 @@ namespace BanActors.Bans;
 
 /// <summary>Lists the running bans of one app, sorted by end time descending; answered with <see cref="ActiveBanPage"/>.</summary>
 /// <param name="Page">1-based page; 0 means no paging (the first <see cref="ActiveBanIndex.UnpagedLimit"/>).</param>
+/// <param name="Size">Bans per page, at most <see cref="ActiveBanIndex.UnpagedLimit"/>.</param>
 public sealed record ListActiveBans(string AppKey, int Page, int Size);
 
 /// <summary>One running ban.</summary>
@@ -248,9 +249,12 @@ public sealed class ActiveBanIndex : ReceiveActor, IWithStash, IWithTimers
             .Select(kv => new ActiveBan(kv.Key.UserId, kv.Value.Until!.Value))
             .OrderByDescending(b => b.Until)
             .ThenBy(b => b.UserId, StringComparer.Ordinal);
+        // Pages stay at most UnpagedLimit long: in a cluster the answer crosses nodes, and a page of 10,000 bans
+        // is over Akka.Remote's frame size (it would be dropped and the caller would time out).
+        var size = Math.Clamp(query.Size, 0, UnpagedLimit);
         var page = query.Page <= 0
             ? running.Take(UnpagedLimit)
-            : running.Skip((int)Math.Min(int.MaxValue, (long)(query.Page - 1) * query.Size)).Take(query.Size);
+            : running.Skip((int)Math.Min(int.MaxValue, (long)(query.Page - 1) * size)).Take(size);
         return new ActiveBanPage(page.ToList());
     }
 

@@ -19,7 +19,7 @@ public interface IBanEngine
 
     Task<BanStatus> GetStatusAsync(UserKey user, CancellationToken cancellationToken = default);
 
-    /// <summary>Running bans of one app, by end time descending. Page is 1-based; 0 = the first 1000.</summary>
+    /// <summary>Running bans of one app, by end time descending. Page is 1-based; 0 = the first 1000. Pages hold at most 1000.</summary>
     Task<ActiveBanPage> ListActiveAsync(string appKey, int page, int size, CancellationToken cancellationToken = default);
 
     /// <summary>Admits a session unless the user is banned; an admitted session is kicked when a ban starts.</summary>

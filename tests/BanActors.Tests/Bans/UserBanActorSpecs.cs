@@ -196,6 +196,20 @@ public sealed class UserBanActorSpecs(ITestOutputHelper output) : TestKit(output
         Assert.Single((await host.Engine.ListActiveAsync("app1", 0, 50)).Bans);
     }
 
+    [Fact]
+    public async Task A_page_of_the_block_list_holds_at_most_a_thousand_bans()
+    {
+        await using var host = EngineHost.Start(_database, EngineHost.NewClock());
+        await Task.WhenAll(Enumerable.Range(0, 1_050).Select(i => host.Engine.BanAsync(new UserKey("big", $"u{i:0000}"), 10 + i)));
+        await host.WaitUntilIndexReadyAsync();
+
+        var first = await host.Engine.ListActiveAsync("big", 1, 5_000);
+        Assert.Equal(1_000, first.Bans.Count);
+        Assert.Equal("u1049", first.Bans[0].UserId);
+        Assert.Equal(1_000, (await host.Engine.ListActiveAsync("big", 0, 50)).Bans.Count);
+        Assert.Equal(50, (await host.Engine.ListActiveAsync("big", 2, 1_000)).Bans.Count);
+    }
+
     public new void Dispose()
     {
         base.Dispose();
