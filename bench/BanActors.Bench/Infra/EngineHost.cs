@@ -29,7 +29,8 @@ public sealed class EngineHost : IAsyncDisposable
 
     /// <summary>
     /// FULL: the engine as the hosts ship it today (SQLite's default). NORMAL: with
-    /// <see cref="SqliteConnectionPragmas"/> added to the actor system (<c>--journal-sync normal</c>).
+    /// <see cref="SqliteConnectionPragmas"/> added to the actor system (<c>--journal-sync normal</c>). Either way the
+    /// system gets <see cref="SqliteGroupCommit"/>'s setup, as <c>WithBanEngine</c> gives it.
     /// </summary>
     public static string JournalSync { get; set; } = "FULL";
 
@@ -53,9 +54,10 @@ public sealed class EngineHost : IAsyncDisposable
             {extraHocon ?? ""}
             """).WithFallback(BanEngineConfig.For(options.Storage));
         var bootstrap = BootstrapSetup.Create().WithConfig(config);
-        var setup = JournalSync.Equals("NORMAL", StringComparison.OrdinalIgnoreCase)
-            ? SqliteConnectionPragmas.Setup(options.Storage)
-            : null;
+        if (JournalSync.Equals("NORMAL", StringComparison.OrdinalIgnoreCase))
+            options.Storage.SqliteSynchronous = SqliteSynchronous.Normal;
+        // The setup the hosts add through WithBanEngine: group commit, plus the NORMAL pragma when asked for.
+        var setup = SqliteGroupCommit.For(options.Storage);
         var system = setup is null
             ? ActorSystem.Create("bench", bootstrap)
             : ActorSystem.Create("bench", bootstrap.And(setup));

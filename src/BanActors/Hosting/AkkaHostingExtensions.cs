@@ -17,7 +17,7 @@ public static class AkkaHostingExtensions
     {
         BanEngineConfig.PrepareStorage(options.Storage);
         builder.AddHocon(BanEngineConfig.For(options.Storage), HoconAddMode.Prepend);
-        if (SqliteConnectionPragmas.For(options.Storage) is { } pragmas) builder.AddSetup(pragmas);
+        if (SqliteGroupCommit.For(options.Storage) is { } sqlite) builder.AddSetup(sqlite);
         builder.WithActors((system, registry) => Register(registry, BanEngineActors.StartLocal(system, options)));
         return builder;
     }

@@ -34,7 +34,7 @@ public static class SqliteConnectionPragmas
         return new DataOptionsSetup(options);
     }
 
-    private sealed class PragmaInterceptor(string pragmas) : ConnectionInterceptor
+    internal sealed class PragmaInterceptor(string pragmas) : ConnectionInterceptor
     {
         public override void ConnectionOpened(ConnectionEventData eventData, DbConnection connection)
         {

@@ -25,6 +25,16 @@ public sealed class SqlitePragmaSpecs(ITestOutputHelper output) : TestKit(output
     }
 
     [Fact]
+    public void Group_commit_is_set_up_for_sqlite_only()
+    {
+        Assert.NotNull(SqliteGroupCommit.For(_database.Storage));
+        Assert.Null(SqliteGroupCommit.For(new StorageOptions { Provider = StorageProvider.PostgreSql }));
+        // Group commit relies on one journal writer at a time (see SqliteGroupCommit).
+        var journal = BanEngineConfig.For(_database.Storage).GetConfig(BanEngineConfig.JournalPluginId);
+        Assert.Equal(1, journal.GetInt("parallelism"));
+    }
+
+    [Fact]
     public async Task The_pragmas_run_on_the_connections_the_journal_opens()
     {
         var storage = _database.Storage;

@@ -1,0 +1,63 @@
+using System.Data.Common;
+using Akka.Actor.Setup;
+using Akka.Persistence.Sql.Config;
+using LinqToDB;
+using LinqToDB.Common;
+using LinqToDB.Interceptors;
+
+namespace BanActors.Storage;
+
+/// <summary>
+/// Group commit for the SQLite journal: concurrent single-event writes of many user actors are committed in one
+/// transaction instead of one transaction each.
+/// <para>
+/// Akka.Persistence.Sql already queues every write into a stream (<c>BatchWeighted(batch-size)</c> →
+/// <c>SelectAsync(parallelism, write)</c>) that would merge whatever piles up while a write is in progress. With
+/// SQLite it never did: Microsoft.Data.Sqlite has no asynchronous I/O, so each "async" write (BEGIN, INSERT,
+/// COMMIT and its fsync) ran to completion synchronously inside the stream's own actor and returned a finished
+/// task. The write stage therefore never back-pressured, nothing ever piled up, and every event became its own
+/// transaction at any <c>parallelism</c> or <c>batch-size</c> (measured: 1.00 row per INSERT).
+/// </para>
+/// <para>
+/// This interceptor yields before each non-query command of the plugins (the INSERT of a write), so the rest of the
+/// write — the INSERT and its COMMIT — runs on the thread pool and the stream gets back an unfinished task.
+/// While that transaction commits, the writes arriving meanwhile are merged by <c>BatchWeighted</c> (up to
+/// <c>batch-size</c>) and go out as one multi-row INSERT in the next transaction. Each writer's task still completes
+/// only after the transaction holding its rows has committed, so a ban is acknowledged only once it is durable;
+/// SQL, tables and isolation levels are unchanged. Requires <c>parallelism = 1</c> for the SQLite journal
+/// (sqlite.conf): SQLite has one writer at a time, and a second concurrent writer gets SQLITE_BUSY, which
+/// Microsoft.Data.Sqlite answers by sleeping (measured: ~300–900 ms latencies at parallelism 2 or 3).
+/// Reads (ExecuteReader) are not touched.
+/// </para>
+/// Measured in bench/ (docs/BENCHMARKS.md, "Group commit").
+/// </summary>
+public static class SqliteGroupCommit
+{
+    /// <summary>
+    /// The actor-system setup for a SQLite engine: group commit, plus the pragmas that <paramref name="storage"/>
+    /// asks for (<see cref="SqliteConnectionPragmas"/>); null when the storage is not SQLite. Hosts add it with
+    /// Akka.Hosting's <c>AddSetup</c> (done by <c>WithBanEngine</c>) or <c>BootstrapSetup.And(...)</c>.
+    /// </summary>
+    public static Setup? For(StorageOptions storage)
+    {
+        if (storage.Provider != StorageProvider.Sqlite) return null;
+        var options = new DataOptions()
+            .UseConnectionString(ProviderName.SQLiteMS, storage.ConnectionString)
+            .UseInterceptor(new OffloadWritesInterceptor());
+        if (storage.SqliteSynchronous == SqliteSynchronous.Normal)
+            options = options.UseInterceptor(new SqliteConnectionPragmas.PragmaInterceptor(SqliteConnectionPragmas.SynchronousNormal));
+        return new DataOptionsSetup(options);
+    }
+
+    /// <summary>Moves the remainder of a write off the caller's thread; see <see cref="SqliteGroupCommit"/>.</summary>
+    internal sealed class OffloadWritesInterceptor : CommandInterceptor
+    {
+        public override async Task<Option<int>> ExecuteNonQueryAsync(CommandEventData eventData, DbCommand command,
+            Option<int> result, CancellationToken cancellationToken)
+        {
+            // Always completes asynchronously, on the thread pool (no synchronization context in plugin streams).
+            await Task.Yield();
+            return result;
+        }
+    }
+}
