@@ -6,6 +6,7 @@ using Akka.Persistence.Journal;
 using BanActors.Bans;
 using BanActors.Bench.Infra;
 using BanActors.Storage;
+using BanActors.Testing;
 using Npgsql;
 
 namespace BanActors.Bench.Scenarios;
@@ -19,7 +20,7 @@ namespace BanActors.Bench.Scenarios;
 /// </summary>
 public static class ClusterIndexCost
 {
-    public static async Task RunAsync(PostgresStarter pg, int count, Report report, Action<string> step)
+    public static async Task RunAsync(ThrowawayPostgres pg, int count, Report report, Action<string> step)
     {
         var connectionString = await pg.CreateDatabaseAsync("bench_index");
         var storage = new StorageOptions { Provider = StorageProvider.PostgreSql, ConnectionString = connectionString };

@@ -3,6 +3,7 @@ using Akka.Cluster;
 using BanActors.Bans;
 using BanActors.Bench.Infra;
 using BanActors.Sessions;
+using BanActors.Testing;
 
 namespace BanActors.Bench.Scenarios;
 
@@ -38,7 +39,7 @@ public sealed class ClusterScenario : IScenario
 
     public async Task RunAsync(BenchOptions options, Report report)
     {
-        var (pg, reason) = await PostgresStarter.TryStartAsync();
+        var (pg, reason) = await ThrowawayPostgres.TryStartAsync("banactors-bench-pg-");
         if (pg is null)
         {
             report.Skip(Name, "PostgreSQL could not start: " + reason);
@@ -72,7 +73,7 @@ public sealed class ClusterScenario : IScenario
             var all = await BenchClusterNode.StartThreeAsync(connectionString, heartbeatPause, stableAfter,
                 TimeSpan.FromSeconds(120), nodes, Step);
             report.Figure("cluster.start_ready_ms", sw.Elapsed.TotalMilliseconds);
-            report.Note($"cluster: PostgreSQL ({PostgresStarter.Settings}) and 3 nodes in the bench process on 127.0.0.1, "
+            report.Note($"cluster: PostgreSQL ({ThrowawayPostgres.Settings}) and 3 nodes in the bench process on 127.0.0.1, "
                 + $"acceptable-heartbeat-pause {heartbeatPause.TotalSeconds:0} s, split-brain stable-after {stableAfter.TotalSeconds:0} s "
                 + $"(flags --cluster-heartbeat-pause, --cluster-stable-after); cluster up, notifications gossiped and index ready "
                 + $"{sw.Elapsed.TotalSeconds:0.0} s after the first node started");

@@ -1,37 +1,47 @@
 using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
 using Npgsql;
 
-namespace BanActors.Bench.Infra;
+namespace BanActors.Testing;
 
 /// <summary>
-/// A throwaway PostgreSQL for the cluster scenario, as the tests start theirs (<c>tests/Shared/PostgresServer.cs</c>,
-/// which depends on xunit): <c>initdb</c> into a temporary folder, <c>pg_ctl start</c> on 127.0.0.1 and a free port,
-/// stopped (<c>-m immediate</c>) and deleted on dispose. As root, initdb refuses to run: the server then runs as the
-/// system user <see cref="OsUser"/> (created with <c>useradd</c> when missing) through <c>runuser</c>.
-/// Settings as in the tests: fsync, synchronous_commit and full_page_writes off (a benchmark of the engine and the
-/// cluster, not of this disk's fsync).
+/// A throwaway PostgreSQL server: <c>initdb</c> into a temporary folder, <c>pg_ctl start</c> on 127.0.0.1 and a free
+/// port, one database per caller, stopped (<c>-m immediate</c>) and deleted at the end. Free of xunit, so that the
+/// tests (<c>tests/Shared/PostgresServer.cs</c>, the xunit fixture) and the bench (which links this one file) share it.
 /// </summary>
-public sealed class PostgresStarter : IAsyncDisposable
+/// <remarks>
+/// initdb refuses to run as root, and tests run as root on CI machines: then the server runs as the system user
+/// <see cref="OsUser"/> (created with <c>useradd</c> when missing) through <c>runuser</c>, in a folder it owns.
+/// Settings (<see cref="Settings"/>): fsync, synchronous_commit and full_page_writes off — tests and benchmarks of
+/// the engine and the cluster, not of this disk's fsync — and max_connections=300.
+/// </remarks>
+public sealed class ThrowawayPostgres : IAsyncDisposable
 {
     public const string OsUser = "banactors-pg";
 
+    /// <summary>Extra server settings (for reports).</summary>
+    public const string Settings = "fsync=off, synchronous_commit=off, full_page_writes=off, max_connections=300";
+
+    private readonly object _gate = new();
+    private readonly string _folderPrefix;
     private string? _root;
     private string? _dataDir;
     private string? _binDir;
     private bool _runAsOtherUser;
     private bool _running;
 
-    private PostgresStarter() { }
+    private ThrowawayPostgres(string folderPrefix) => _folderPrefix = folderPrefix;
 
     public int Port { get; private set; }
 
-    /// <summary>Extra server settings (for the report).</summary>
-    public const string Settings = "fsync=off, synchronous_commit=off, full_page_writes=off, max_connections=300";
-
-    /// <summary>Starts a server, or returns why it could not.</summary>
-    public static async Task<(PostgresStarter? Server, string? Reason)> TryStartAsync()
+    /// <summary>
+    /// Starts a server, or returns why it could not (nothing is left running or on disk then).
+    /// </summary>
+    /// <param name="folderPrefix">The name of the temporary folder starts with this.</param>
+    public static async Task<(ThrowawayPostgres? Server, string? Reason)> TryStartAsync(string folderPrefix = "banactors-pg-")
     {
-        var server = new PostgresStarter();
+        var server = new ThrowawayPostgres(folderPrefix);
         try
         {
             await server.StartAsync().ConfigureAwait(false);
@@ -39,7 +49,7 @@ public sealed class PostgresStarter : IAsyncDisposable
         }
         catch (Exception ex)
         {
-            await server.DisposeAsync().ConfigureAwait(false);
+            server.Stop();
             return (null, ex.Message);
         }
     }
@@ -54,16 +64,41 @@ public sealed class PostgresStarter : IAsyncDisposable
         MaxPoolSize = maxPool,
     }.ConnectionString;
 
-    /// <summary>Creates an empty database and returns its connection string.</summary>
+    /// <summary>
+    /// Creates an empty database named after <paramref name="name"/> (lower-cased, letters and digits, at most 50
+    /// characters, plus a random suffix) and returns its connection string.
+    /// </summary>
     public async Task<string> CreateDatabaseAsync(string name, int maxPool = 30)
     {
-        var database = name + "_" + Guid.NewGuid().ToString("N")[..8];
+        var database = new string(name.ToLowerInvariant().Select(c => char.IsAsciiLetterOrDigit(c) ? c : '_').ToArray());
+        if (database.Length > 50) database = database[..50];
+        database += "_" + Guid.NewGuid().ToString("N")[..8];
         await using var connection = new NpgsqlConnection(ConnectionString("postgres"));
         await connection.OpenAsync().ConfigureAwait(false);
         await using var command = connection.CreateCommand();
         command.CommandText = $"CREATE DATABASE \"{database}\"";
         await command.ExecuteNonQueryAsync().ConfigureAwait(false);
         return ConnectionString(database, maxPool);
+    }
+
+    /// <summary>Stops the server (<c>-m immediate</c>) and deletes its folder. Safe to call more than once.</summary>
+    public void Stop()
+    {
+        lock (_gate)
+        {
+            if (_running && _dataDir is not null)
+                Run(PgCtl, $"stop -D \"{_dataDir}\" -m immediate -w -t 30", asServerUser: true, throwOnError: false);
+            _running = false;
+            Cleanup();
+        }
+    }
+
+    /// <summary>Clears Npgsql's connection pools, then <see cref="Stop"/>s.</summary>
+    public ValueTask DisposeAsync()
+    {
+        NpgsqlConnection.ClearAllPools();
+        Stop();
+        return ValueTask.CompletedTask;
     }
 
     private string PgCtl => Path.Combine(_binDir!, "pg_ctl");
@@ -75,8 +110,9 @@ public sealed class PostgresStarter : IAsyncDisposable
         _runAsOtherUser = OperatingSystem.IsLinux() && Environment.UserName == "root";
         if (_runAsOtherUser) EnsureOsUser();
 
+        // The server user must be able to reach the folder: /tmp is, a root-only TMPDIR may not be.
         var parent = _runAsOtherUser ? "/tmp" : Path.GetTempPath();
-        _root = Path.Combine(parent, "banactors-bench-pg-" + Guid.NewGuid().ToString("N")[..12]);
+        _root = Path.Combine(parent, _folderPrefix + Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(_root);
         if (_runAsOtherUser) Exec("chown", $"{OsUser} \"{_root}\"");
         _dataDir = Path.Combine(_root, "data");
@@ -84,9 +120,10 @@ public sealed class PostgresStarter : IAsyncDisposable
         Run(Path.Combine(_binDir, "initdb"),
             $"-D \"{_dataDir}\" -U postgres --auth=trust --encoding=UTF8 --locale=C --no-sync", asServerUser: true);
 
+        // A free port can be taken between the probe and the start; try a few.
         for (var attempt = 1; ; attempt++)
         {
-            Port = Scenarios.RedisPeer.FreePort();
+            Port = FreePort();
             var options = $"-c listen_addresses=127.0.0.1 -p {Port} -k '{_root}' -c fsync=off -c synchronous_commit=off " +
                           "-c full_page_writes=off -c max_connections=300";
             var (code, output) = Run(PgCtl, $"start -D \"{_dataDir}\" -l \"{Path.Combine(_root, "server.log")}\" -w -t 60 -o \"{options}\"",
@@ -95,33 +132,11 @@ public sealed class PostgresStarter : IAsyncDisposable
             if (attempt == 3) throw new InvalidOperationException($"pg_ctl start failed: {output} {ReadLog()}");
         }
         _running = true;
+
+        // Also when the process exits without disposing (an aborted run), so no server is left behind.
         AppDomain.CurrentDomain.ProcessExit += (_, _) => Stop();
         await using var connection = new NpgsqlConnection(ConnectionString("postgres"));
         await connection.OpenAsync().ConfigureAwait(false);
-    }
-
-    private readonly object _gate = new();
-
-    private void Stop()
-    {
-        lock (_gate)
-        {
-            if (_running && _dataDir is not null)
-                Run(PgCtl, $"stop -D \"{_dataDir}\" -m immediate -w -t 30", asServerUser: true, throwOnError: false);
-            _running = false;
-            if (_root is null) return;
-            try { Directory.Delete(_root, recursive: true); }
-            catch (IOException) { }
-            catch (UnauthorizedAccessException) { }
-            _root = null;
-        }
-    }
-
-    public ValueTask DisposeAsync()
-    {
-        NpgsqlConnection.ClearAllPools();
-        Stop();
-        return ValueTask.CompletedTask;
     }
 
     private string ReadLog()
@@ -144,6 +159,7 @@ public sealed class PostgresStarter : IAsyncDisposable
     {
         if (Exec("id", $"-u {OsUser}", throwOnError: false).Code == 0) return;
         var (code, output) = Exec("useradd", $"--system --no-create-home --shell /usr/sbin/nologin {OsUser}", throwOnError: false);
+        // Another process may have created it at the same moment.
         if (code != 0 && Exec("id", $"-u {OsUser}", throwOnError: false).Code != 0)
             throw new InvalidOperationException($"could not create the system user {OsUser} for PostgreSQL: {output}");
     }
@@ -179,5 +195,21 @@ public sealed class PostgresStarter : IAsyncDisposable
         if (throwOnError && process.ExitCode != 0)
             throw new InvalidOperationException($"{file} {arguments} failed ({process.ExitCode}): {output}");
         return (process.ExitCode, output);
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private void Cleanup()
+    {
+        if (_root is null) return;
+        try { Directory.Delete(_root, recursive: true); }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+        _root = null;
     }
 }
