@@ -19,15 +19,15 @@ namespace BanActors.Storage;
 /// transaction at any <c>parallelism</c> or <c>batch-size</c> (measured: 1.00 row per INSERT).
 /// </para>
 /// <para>
-/// This interceptor yields before each non-query command of the plugins (the INSERT of a write), so the rest of the
-/// write — the INSERT and its COMMIT — runs on the thread pool and the stream gets back an unfinished task.
+/// This interceptor yields when the plugins open a connection (before a write's BEGIN), so the rest of the write —
+/// BEGIN, INSERT and COMMIT — runs on the thread pool and the stream gets back an unfinished task.
 /// While that transaction commits, the writes arriving meanwhile are merged by <c>BatchWeighted</c> (up to
 /// <c>batch-size</c>) and go out as one multi-row INSERT in the next transaction. Each writer's task still completes
 /// only after the transaction holding its rows has committed, so a ban is acknowledged only once it is durable;
 /// SQL, tables and isolation levels are unchanged. Requires <c>parallelism = 1</c> for the SQLite journal
 /// (sqlite.conf): SQLite has one writer at a time, and a second concurrent writer gets SQLITE_BUSY, which
 /// Microsoft.Data.Sqlite answers by sleeping (measured: ~300–900 ms latencies at parallelism 2 or 3).
-/// Reads (ExecuteReader) are not touched.
+/// Reads open connections too and take the same one extra hop; their SQL is not touched.
 /// </para>
 /// Measured in bench/ (docs/BENCHMARKS.md, "Group commit").
 /// </summary>
@@ -43,21 +43,20 @@ public static class SqliteGroupCommit
         if (storage.Provider != StorageProvider.Sqlite) return null;
         var options = new DataOptions()
             .UseConnectionString(ProviderName.SQLiteMS, storage.ConnectionString)
-            .UseInterceptor(new OffloadWritesInterceptor());
+            .UseInterceptor(new YieldOnOpenInterceptor());
         if (storage.SqliteSynchronous == SqliteSynchronous.Normal)
             options = options.UseInterceptor(new SqliteConnectionPragmas.PragmaInterceptor(SqliteConnectionPragmas.SynchronousNormal));
         return new DataOptionsSetup(options);
     }
 
-    /// <summary>Moves the remainder of a write off the caller's thread; see <see cref="SqliteGroupCommit"/>.</summary>
-    internal sealed class OffloadWritesInterceptor : CommandInterceptor
+    /// <summary>Moves the rest of each plugin call off the caller's thread; see <see cref="SqliteGroupCommit"/>.</summary>
+    internal sealed class YieldOnOpenInterceptor : ConnectionInterceptor
     {
-        public override async Task<Option<int>> ExecuteNonQueryAsync(CommandEventData eventData, DbCommand command,
-            Option<int> result, CancellationToken cancellationToken)
-        {
-            // Always completes asynchronously, on the thread pool (no synchronization context in plugin streams).
+        public override async Task ConnectionOpenedAsync(ConnectionEventData eventData, DbConnection connection,
+            CancellationToken cancellationToken) =>
+            // Before BEGIN, not inside the transaction: the write lock is then taken and released (BEGIN, INSERT,
+            // COMMIT) in one synchronous stretch on a pool thread, never held across a thread-pool hop while other
+            // writers (snapshot store, offline messages) busy-wait on it.
             await Task.Yield();
-            return result;
-        }
     }
 }
