@@ -16,10 +16,6 @@ public static class SqliteConnectionPragmas
 {
     public const string SynchronousNormal = "PRAGMA synchronous=NORMAL;";
 
-    /// <summary>The setup that <paramref name="storage"/> asks for, or null when the defaults apply.</summary>
-    public static Setup? For(StorageOptions storage) =>
-        storage.SqliteSynchronous == SqliteSynchronous.Normal ? Setup(storage) : null;
-
     /// <summary>
     /// An actor-system setup that gives every Akka.Persistence.Sql plugin linq2db options for
     /// <paramref name="storage"/> with <paramref name="pragmas"/> run on each opened connection; null when the

@@ -41,13 +41,16 @@ public static class SqliteGroupCommit
     public static Setup? For(StorageOptions storage)
     {
         if (storage.Provider != StorageProvider.Sqlite) return null;
-        var options = new DataOptions()
-            .UseConnectionString(ProviderName.SQLiteMS, storage.ConnectionString)
-            .UseInterceptor(new YieldOnOpenInterceptor());
-        if (storage.SqliteSynchronous == SqliteSynchronous.Normal)
-            options = options.UseInterceptor(new SqliteConnectionPragmas.PragmaInterceptor(SqliteConnectionPragmas.SynchronousNormal));
+        var options = new DataOptions().UseConnectionString(ProviderName.SQLiteMS, storage.ConnectionString);
+        foreach (var interceptor in Interceptors(storage)) options = options.UseInterceptor(interceptor);
         return new DataOptionsSetup(options);
     }
+
+    /// <summary>What <see cref="For"/> installs: group commit always, the NORMAL pragma only when asked for.</summary>
+    internal static IReadOnlyList<IInterceptor> Interceptors(StorageOptions storage) =>
+        storage.SqliteSynchronous == SqliteSynchronous.Normal
+            ? [new YieldOnOpenInterceptor(), new SqliteConnectionPragmas.PragmaInterceptor(SqliteConnectionPragmas.SynchronousNormal)]
+            : [new YieldOnOpenInterceptor()];
 
     /// <summary>Moves the rest of each plugin call off the caller's thread; see <see cref="SqliteGroupCommit"/>.</summary>
     internal sealed class YieldOnOpenInterceptor : ConnectionInterceptor

@@ -17,11 +17,11 @@ public sealed class SqlitePragmaSpecs(ITestOutputHelper output) : TestKit(output
     [Fact]
     public void Synchronous_normal_is_opt_in()
     {
-        Assert.Null(SqliteConnectionPragmas.For(_database.Storage));
+        Assert.DoesNotContain(SqliteGroupCommit.Interceptors(_database.Storage), i => i is SqliteConnectionPragmas.PragmaInterceptor);
         var normal = _database.Storage;
         normal.SqliteSynchronous = SqliteSynchronous.Normal;
-        Assert.NotNull(SqliteConnectionPragmas.For(normal));
-        Assert.Null(SqliteConnectionPragmas.For(new StorageOptions { Provider = StorageProvider.PostgreSql, SqliteSynchronous = SqliteSynchronous.Normal }));
+        Assert.Contains(SqliteGroupCommit.Interceptors(normal), i => i is SqliteConnectionPragmas.PragmaInterceptor);
+        Assert.Null(SqliteGroupCommit.For(new StorageOptions { Provider = StorageProvider.PostgreSql, SqliteSynchronous = SqliteSynchronous.Normal }));
     }
 
     [Fact]
