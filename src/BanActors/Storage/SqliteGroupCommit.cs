@@ -2,7 +2,6 @@ using System.Data.Common;
 using Akka.Actor.Setup;
 using Akka.Persistence.Sql.Config;
 using LinqToDB;
-using LinqToDB.Common;
 using LinqToDB.Interceptors;
 
 namespace BanActors.Storage;
