@@ -28,9 +28,8 @@ public sealed class EngineHost : IAsyncDisposable
     public static string LogLevel { get; set; } = "WARNING";
 
     /// <summary>
-    /// FULL: the engine as the hosts ship it today (SQLite's default). NORMAL: with
-    /// <see cref="SqliteConnectionPragmas"/> added to the actor system (<c>--journal-sync normal</c>). Either way the
-    /// system gets <see cref="SqliteGroupCommit"/>'s setup, as <c>WithBanEngine</c> gives it.
+    /// FULL: the engine as the hosts ship it today (SQLite's default). NORMAL: <c>Storage:SqliteSynchronous = Normal</c>
+    /// (<c>--journal-sync normal</c>). Either way the system gets <see cref="BanEngineConfig.SystemSetup"/>, as the hosts do.
     /// </summary>
     public static string JournalSync { get; set; } = "FULL";
 
@@ -45,22 +44,18 @@ public sealed class EngineHost : IAsyncDisposable
         };
         if (clock is not null) options.Clock = clock;
         BanEngineConfig.PrepareStorage(options.Storage);
-        var config = ConfigurationFactory.ParseString($"""
+        if (JournalSync.Equals("NORMAL", StringComparison.OrdinalIgnoreCase))
+            options.Storage.SqliteSynchronous = SqliteSynchronous.Normal;
+        var overrides = ConfigurationFactory.ParseString($"""
             akka.loggers = ["BanActors.Bench.Infra.BenchLogger, BanActors.Bench"]
             akka.loglevel = {LogLevel}
             akka.stdout-loglevel = {LogLevel}
             akka.log-dead-letters = off
             akka.log-dead-letters-during-shutdown = off
             {extraHocon ?? ""}
-            """).WithFallback(BanEngineConfig.For(options.Storage));
-        var bootstrap = BootstrapSetup.Create().WithConfig(config);
-        if (JournalSync.Equals("NORMAL", StringComparison.OrdinalIgnoreCase))
-            options.Storage.SqliteSynchronous = SqliteSynchronous.Normal;
-        // The setup the hosts add through WithBanEngine: group commit, plus the NORMAL pragma when asked for.
-        var setup = SqliteGroupCommit.For(options.Storage);
-        var system = setup is null
-            ? ActorSystem.Create("bench", bootstrap)
-            : ActorSystem.Create("bench", bootstrap.And(setup));
+            """);
+        // The same setup WithBanEngine gives the hosts: group commit, plus the NORMAL pragma when asked for.
+        var system = ActorSystem.Create("bench", BanEngineConfig.SystemSetup(options.Storage, overrides));
         var actors = BanEngineActors.StartLocal(system, options);
         return Task.FromResult(new EngineHost(system, new BanEngine(actors, options.AskTimeout), options));
     }

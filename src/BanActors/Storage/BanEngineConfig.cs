@@ -1,3 +1,5 @@
+using Akka.Actor;
+using Akka.Actor.Setup;
 using Akka.Configuration;
 using Microsoft.Data.Sqlite;
 
@@ -29,6 +31,18 @@ public static class BanEngineConfig
             .WithFallback(Embedded(providerFile))
             .WithFallback(Embedded("banactors.conf"))
             .WithFallback(Akka.Persistence.Sql.SqlPersistence.DefaultConfiguration);
+    }
+
+    /// <summary>
+    /// Everything an engine's own <see cref="ActorSystem"/> needs for <paramref name="storage"/>, for hosts that do not
+    /// use Akka.Hosting: the HOCON of <see cref="For"/> under <paramref name="overrides"/>, plus the storage's setup
+    /// (SQLite group commit, see <see cref="SqliteGroupCommit"/>), which <c>WithBanEngine</c> adds the same way.
+    /// </summary>
+    public static ActorSystemSetup SystemSetup(StorageOptions storage, Config? overrides = null)
+    {
+        var config = overrides is null ? For(storage) : overrides.WithFallback(For(storage));
+        var bootstrap = BootstrapSetup.Create().WithConfig(config);
+        return SqliteGroupCommit.For(storage) is { } sqlite ? bootstrap.And(sqlite) : ActorSystemSetup.Create(bootstrap);
     }
 
     /// <summary>One embedded file from <c>hocon/</c>, e.g. <c>cluster.conf</c>.</summary>

@@ -1,10 +1,12 @@
 using Akka.Actor;
 using Akka.Actor.Setup;
+using Akka.Persistence.Sql.Config;
 using Akka.TestKit.Xunit2;
 using BanActors.Bans;
 using BanActors.Hosting;
 using BanActors.Storage;
 using BanActors.Tests.Support;
+using LinqToDB;
 using Microsoft.Data.Sqlite;
 using Xunit.Abstractions;
 
@@ -40,7 +42,9 @@ public sealed class SqlitePragmaSpecs(ITestOutputHelper output) : TestKit(output
         var storage = _database.Storage;
         BanEngineConfig.PrepareStorage(storage);
         // user_version is stored in the file, so it shows from outside that the journal's connection ran the pragmas.
-        var setup = SqliteConnectionPragmas.Setup(storage, SqliteConnectionPragmas.SynchronousNormal + " PRAGMA user_version=42;")!;
+        var setup = new DataOptionsSetup(new DataOptions()
+            .UseConnectionString(ProviderName.SQLiteMS, storage.ConnectionString)
+            .UseInterceptor(new SqliteConnectionPragmas.PragmaInterceptor(SqliteConnectionPragmas.SynchronousNormal + " PRAGMA user_version=42;")));
         var bootstrap = BootstrapSetup.Create().WithConfig(BanEngineConfig.For(storage));
         var system = ActorSystem.Create("pragmas", ActorSystemSetup.Create(bootstrap, setup));
         try

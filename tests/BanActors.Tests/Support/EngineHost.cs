@@ -70,14 +70,10 @@ public sealed class EngineHost : IAsyncDisposable
         };
         configure?.Invoke(options);
         BanEngineConfig.PrepareStorage(options.Storage);
-        var config = ConfigurationFactory.ParseString(extraHocon ?? "")
-            .WithFallback(ConfigurationFactory.ParseString("akka.loglevel = WARNING"))
-            .WithFallback(BanEngineConfig.For(options.Storage));
-        // As WithBanEngine ships it: SQLite engines get group commit (Storage/SqliteGroupCommit.cs).
-        var bootstrap = BootstrapSetup.Create().WithConfig(config);
-        var sqlite = SqliteGroupCommit.For(options.Storage);
-        var name = "engine-" + Guid.NewGuid().ToString("N")[..8];
-        var system = sqlite is null ? ActorSystem.Create(name, bootstrap) : ActorSystem.Create(name, bootstrap.And(sqlite));
+        var overrides = ConfigurationFactory.ParseString(extraHocon ?? "")
+            .WithFallback(ConfigurationFactory.ParseString("akka.loglevel = WARNING"));
+        var system = ActorSystem.Create("engine-" + Guid.NewGuid().ToString("N")[..8],
+            BanEngineConfig.SystemSetup(options.Storage, overrides));
         var actors = BanEngineActors.StartLocal(system, options);
         return new EngineHost(system, new BanEngine(actors, options.AskTimeout), options);
     }
