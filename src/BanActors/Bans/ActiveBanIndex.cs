@@ -109,7 +109,11 @@ public sealed class ActiveBanIndex : ReceiveActor, IWithStash, IWithTimers
 
     private void StartLoad()
     {
-        var journal = PersistenceQuery.Get(Context.System).ReadJournalFor<ICurrentEventsByTagQuery>(_queryPluginId);
+        if (ReadJournal<ICurrentEventsByTagQuery>() is not { } journal)
+        {
+            Self.Tell(new Status.Failure(new InvalidOperationException("the read journal could not start")));
+            return;
+        }
         var materializer = Materializer;
         journal.CurrentEventsByTag(BanTags.Ban, Offset.NoOffset())
             .RunAggregate(new LoadState(), (state, envelope) =>
@@ -128,7 +132,11 @@ public sealed class ActiveBanIndex : ReceiveActor, IWithStash, IWithTimers
     // The live tag query polls the journal (query.journal.sql.refresh-interval) from the last offset seen.
     private void StartFollowing()
     {
-        var journal = PersistenceQuery.Get(Context.System).ReadJournalFor<IEventsByTagQuery>(_queryPluginId);
+        if (ReadJournal<IEventsByTagQuery>() is not { } journal)
+        {
+            Self.Tell(FollowFailed.Instance);
+            return;
+        }
         var self = Self;
         var (killSwitch, done) = journal.EventsByTag(BanTags.Ban, Offset.Sequence(_journalOffset))
             .Select(envelope =>
@@ -147,6 +155,21 @@ public sealed class ActiveBanIndex : ReceiveActor, IWithStash, IWithTimers
             .Run(Materializer);
         _follower = killSwitch;
         done.PipeTo(self, success: _ => Done.Instance, failure: _ => FollowFailed.Instance);
+    }
+
+    // The SQL read journal's constructor blocks on an ask to the journal (5 s); under a startup burst it can time
+    // out. Thrown from PreStart, that would stop the index for good, and with it every timed unban, so it is retried.
+    private TJournal? ReadJournal<TJournal>() where TJournal : class, IReadJournal
+    {
+        try
+        {
+            return PersistenceQuery.Get(Context.System).ReadJournalFor<TJournal>(_queryPluginId);
+        }
+        catch (Exception e)
+        {
+            _log.Error(e, "The read journal {PluginId} could not start", _queryPluginId);
+            return null;
+        }
     }
 
     private void Loading()

@@ -7,7 +7,7 @@ using Xunit.Abstractions;
 
 namespace BanActors.Tests.Bans;
 
-public sealed class BanEventSerializerSpecs(ITestOutputHelper output) : TestKit(output: output), IDisposable
+public sealed class BanEventSerializerSpecs(ITestOutputHelper output) : TestKit(SpecConfig.Default, output: output), IDisposable
 {
     private static readonly UserKey Dave = new("app1", "dävé-😀");
     private readonly TempDatabase _database = new();

@@ -11,7 +11,7 @@ public sealed class BurstSpecs : TestKit, IDisposable
 {
     private readonly ITestOutputHelper _output;
 
-    public BurstSpecs(ITestOutputHelper output) : base(output: output) => _output = output;
+    public BurstSpecs(ITestOutputHelper output) : base(SpecConfig.Default, output: output) => _output = output;
 
     private readonly TempDatabase _database = new();
 

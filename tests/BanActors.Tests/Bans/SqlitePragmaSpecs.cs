@@ -12,7 +12,7 @@ using Xunit.Abstractions;
 
 namespace BanActors.Tests.Bans;
 
-public sealed class SqlitePragmaSpecs(ITestOutputHelper output) : TestKit(output: output), IDisposable
+public sealed class SqlitePragmaSpecs(ITestOutputHelper output) : TestKit(SpecConfig.Default, output: output), IDisposable
 {
     private readonly TempDatabase _database = new();
 

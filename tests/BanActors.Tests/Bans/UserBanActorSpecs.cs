@@ -7,7 +7,7 @@ using Xunit.Abstractions;
 
 namespace BanActors.Tests.Bans;
 
-public sealed class UserBanActorSpecs(ITestOutputHelper output) : TestKit(output: output), IDisposable
+public sealed class UserBanActorSpecs(ITestOutputHelper output) : TestKit(SpecConfig.Default, output: output), IDisposable
 {
     private static readonly UserKey Alice = new("app1", "alice");
     private readonly TempDatabase _database = new();

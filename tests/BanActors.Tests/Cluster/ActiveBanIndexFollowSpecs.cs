@@ -5,6 +5,7 @@ using Akka.Persistence.Journal;
 using Akka.TestKit;
 using BanActors.Bans;
 using BanActors.Storage;
+using BanActors.Tests.Support;
 using Microsoft.Extensions.Time.Testing;
 using Xunit.Abstractions;
 
@@ -22,7 +23,7 @@ public sealed class ActiveBanIndexFollowSpecs : Akka.TestKit.Xunit2.TestKit
     public ActiveBanIndexFollowSpecs(ITestOutputHelper output) : this(NewFolder(), output) { }
 
     private ActiveBanIndexFollowSpecs(string folder, ITestOutputHelper output)
-        : base(Config(folder), "index-follow", output) => _folder = folder;
+        : base(SpecConfig.With(Config(folder)), "index-follow", output) => _folder = folder;
 
     [Fact]
     public async Task A_ban_that_was_never_announced_is_found_in_the_journal_and_woken_at_its_end()
@@ -66,6 +67,19 @@ public sealed class ActiveBanIndexFollowSpecs : Akka.TestKit.Xunit2.TestKit
             await bans.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(50));
             Assert.Empty((await index.Ask<ActiveBanPage>(new ListActiveBans("app1", 0, 0))).Bans);
         });
+    }
+
+    [Fact]
+    public async Task An_index_whose_read_journal_cannot_start_stays_alive_and_keeps_trying()
+    {
+        // Under a startup burst the SQL read journal's constructor can time out; thrown from the index's PreStart,
+        // that used to stop the index for good, and with it every timed unban of the node.
+        var index = Sys.ActorOf(ActiveBanIndex.Props(CreateTestProbe().Ref, new FakeTimeProvider(Start),
+            "akka.persistence.query.journal.not-configured"));
+        Watch(index);
+
+        await ExpectNoMsgAsync(TimeSpan.FromMilliseconds(300));
+        Assert.False(await index.Ask<bool>(IsIndexReady.Instance, TimeSpan.FromSeconds(5)));
     }
 
     private async Task WriteWithoutNotificationAsync(UserBanned banned)

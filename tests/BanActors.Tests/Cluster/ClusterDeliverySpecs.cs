@@ -5,6 +5,7 @@ using BanActors.Cluster;
 using BanActors.Messaging;
 using BanActors.Sessions;
 using BanActors.Tests.Shared;
+using BanActors.Tests.Support;
 using Microsoft.Extensions.Time.Testing;
 using Xunit.Abstractions;
 
@@ -24,7 +25,7 @@ public sealed class ClusterDeliverySpecs : Akka.TestKit.Xunit2.TestKit, IClassFi
     private readonly ITestOutputHelper _output;
 
     public ClusterDeliverySpecs(PostgresServer postgres, SharedCluster cluster, ITestOutputHelper output)
-        : base("akka.loglevel = WARNING", output)
+        : base(SpecConfig.With("akka.loglevel = WARNING"), output: output)
     {
         _postgres = postgres;
         _cluster = cluster;

@@ -9,6 +9,7 @@ using BanActors.Hosting;
 using BanActors.Sessions;
 using BanActors.Storage;
 using BanActors.Tests.Shared;
+using BanActors.Tests.Support;
 using Microsoft.Extensions.Time.Testing;
 using Xunit.Abstractions;
 
@@ -29,7 +30,7 @@ public sealed class ClusterSpecs : Akka.TestKit.Xunit2.TestKit
     private readonly PostgresServer _postgres;
     private readonly ITestOutputHelper _output;
 
-    public ClusterSpecs(PostgresServer postgres, ITestOutputHelper output) : base("akka.loglevel = WARNING", output)
+    public ClusterSpecs(PostgresServer postgres, ITestOutputHelper output) : base(SpecConfig.With("akka.loglevel = WARNING"), output: output)
     {
         _postgres = postgres;
         _output = output;

@@ -10,7 +10,7 @@ public sealed class ConnectionRegistrySpecs : TestKit, IDisposable
 {
     private readonly ITestOutputHelper _output;
 
-    public ConnectionRegistrySpecs(ITestOutputHelper output) : base(output: output) => _output = output;
+    public ConnectionRegistrySpecs(ITestOutputHelper output) : base(SpecConfig.Default, output: output) => _output = output;
 
     private static readonly UserKey Alice = new("app1", "alice");
     private static readonly UserKey Bob = new("app1", "bob");
