@@ -1,4 +1,6 @@
 using Akka.Actor;
+using Akka.Event;
+using Akka.Persistence.Query;
 using BanActors.Bans;
 using BanActors.Routing;
 using BanActors.Sessions;
@@ -31,13 +33,15 @@ public sealed record BanEngineActors(IActorRef Bans, IActorRef Index, IActorRef 
     }
 
     /// <summary>
-    /// The settings every user actor of this node shares; starts the node's <see cref="WriteGate"/> and the
-    /// scheduler clock that their recoveries use (<see cref="StartSchedulerClock"/>).
+    /// The settings every user actor of this node shares; starts the node's <see cref="WriteGate"/>, and first the
+    /// services that would otherwise start on the first burst of user actors (<see cref="StartSchedulerClock"/>,
+    /// <see cref="StartReadJournal"/>).
     /// </summary>
     public static UserBanActorSettings UserSettings(ActorSystem system, BanEngineOptions options, IActorRef events,
         Func<object, object> passivate)
     {
         StartSchedulerClock(system);
+        StartReadJournal(system);
         var gate = system.ActorOf(WriteGate.Props(options.MaxConcurrentWrites), "ban-write-gate");
         return new UserBanActorSettings(options.Clock, events, options.IdleTimeout, passivate, options.SnapshotEvery, gate,
             BanEngineConfig.JournalPluginId, BanEngineConfig.SnapshotPluginId);
@@ -54,6 +58,23 @@ public sealed record BanEngineActors(IActorRef Bans, IActorRef Index, IActorRef 
     /// </summary>
     public static void StartSchedulerClock(ActorSystem system) =>
         system.Scheduler.Advanced.ScheduleOnce(TimeSpan.Zero, static () => { });
+
+    /// <summary>
+    /// Starts the query side's read journal now, from the thread that starts the engine. Its constructor blocks for
+    /// up to 5 s until the write journal has created its tables; done lazily, that wait would hold a pool thread
+    /// inside the ban index while the first bans arrive. A failure here is only logged: the index retries.
+    /// </summary>
+    public static void StartReadJournal(ActorSystem system)
+    {
+        try
+        {
+            PersistenceQuery.Get(system).ReadJournalFor<IReadJournal>(BanEngineConfig.QueryPluginId);
+        }
+        catch (Exception e)
+        {
+            system.Log.Warning(e, "The read journal did not start with the engine; the ban index will retry");
+        }
+    }
 
     /// <summary>Starts the index and the connection registry in front of an existing router or shard region.</summary>
     public static BanEngineActors StartReadSide(ActorSystem system, BanEngineOptions options, IActorRef bans, IActorRef events)
