@@ -2,7 +2,6 @@ using Akka.Actor;
 using Akka.TestKit.Xunit2;
 using BanActors.Bans;
 using BanActors.Tests.Support;
-using Microsoft.Data.Sqlite;
 using Xunit.Abstractions;
 
 namespace BanActors.Tests.Bans;
@@ -51,13 +50,8 @@ public sealed class BanEventSerializerSpecs(ITestOutputHelper output) : TestKit(
             await host.Engine.UnbanAsync(Dave);
         }
 
-        using var connection = new SqliteConnection(_database.Storage.ConnectionString);
-        connection.Open();
-        using var query = connection.CreateCommand();
-        query.CommandText = "SELECT serializer_id, manifest, tags FROM event_journal ORDER BY ordering";
-        using var reader = query.ExecuteReader();
-        var rows = new List<(long, string, string)>();
-        while (reader.Read()) rows.Add((reader.GetInt64(0), reader.GetString(1), reader.GetString(2)));
+        var rows = _database.Rows("SELECT serializer_id, manifest, tags FROM event_journal ORDER BY ordering",
+            r => (r.GetInt64(0), r.GetString(1), r.GetString(2)));
         Assert.Equal(2, rows.Count);
         Assert.Equal((BanEventSerializer.SerializerId, "UB1"), (rows[0].Item1, rows[0].Item2));
         Assert.Equal((BanEventSerializer.SerializerId, "UU1"), (rows[1].Item1, rows[1].Item2));

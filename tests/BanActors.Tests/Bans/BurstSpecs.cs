@@ -2,7 +2,6 @@ using System.Diagnostics;
 using Akka.TestKit.Xunit2;
 using BanActors.Bans;
 using BanActors.Tests.Support;
-using Microsoft.Data.Sqlite;
 using Xunit.Abstractions;
 
 namespace BanActors.Tests.Bans;
@@ -33,13 +32,7 @@ public sealed class BurstSpecs : TestKit, IDisposable
         _output.WriteLine($"{users} concurrent bans acknowledged in {watch.Elapsed.TotalSeconds:0.0} s " +
                          $"({users / watch.Elapsed.TotalSeconds:0} bans/s, including start and shutdown)");
 
-        using (var connection = new SqliteConnection(_database.Storage.ConnectionString))
-        {
-            connection.Open();
-            using var count = connection.CreateCommand();
-            count.CommandText = "SELECT COUNT(DISTINCT persistence_id) FROM event_journal";
-            Assert.Equal(users, Convert.ToInt32(count.ExecuteScalar()));
-        }
+        Assert.Equal(users, _database.Scalar("SELECT COUNT(DISTINCT persistence_id) FROM event_journal"));
 
         watch.Restart();
         await using var restarted = EngineHost.Start(_database, clock);

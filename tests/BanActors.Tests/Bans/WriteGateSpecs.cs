@@ -2,7 +2,6 @@ using Akka.Actor;
 using Akka.TestKit.Xunit2;
 using BanActors.Bans;
 using BanActors.Tests.Support;
-using Microsoft.Data.Sqlite;
 using Xunit.Abstractions;
 
 namespace BanActors.Tests.Bans;
@@ -53,14 +52,7 @@ public sealed class WriteGateSpecs(ITestOutputHelper output) : TestKit(SpecConfi
         Assert.Empty((await host.Engine.ListActiveAsync("herd", 0, 50)).Bans);
     }
 
-    private int CountExpiries()
-    {
-        using var connection = new SqliteConnection(_database.Storage.ConnectionString);
-        connection.Open();
-        using var count = connection.CreateCommand();
-        count.CommandText = "SELECT COUNT(*) FROM event_journal WHERE manifest = 'UU1'";
-        return Convert.ToInt32(count.ExecuteScalar());
-    }
+    private long CountExpiries() => _database.Scalar("SELECT COUNT(*) FROM event_journal WHERE manifest = 'UU1'");
 
     public new void Dispose()
     {

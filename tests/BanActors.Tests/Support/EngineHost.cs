@@ -8,6 +8,7 @@ using BanActors.Bans;
 using BanActors.Hosting;
 using BanActors.Routing;
 using BanActors.Storage;
+using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Time.Testing;
 
 namespace BanActors.Tests.Support;
@@ -29,9 +30,46 @@ public sealed class TempDatabase : IDisposable
         ConnectionString = $"Data Source={Path.Combine(Folder, "bans.db")}",
     };
 
+    /// <summary>The single value of <paramref name="sql"/>, read straight from the file (not through the engine).</summary>
+    public long Scalar(string sql)
+    {
+        using var connection = Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return Convert.ToInt64(command.ExecuteScalar());
+    }
+
+    /// <summary>Runs <paramref name="sql"/> on the file, behind the engine's back.</summary>
+    public void Execute(string sql)
+    {
+        using var connection = Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
+    /// <summary>Every row of <paramref name="sql"/>, each read by <paramref name="row"/>.</summary>
+    public List<T> Rows<T>(string sql, Func<SqliteDataReader, T> row)
+    {
+        using var connection = Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        using var reader = command.ExecuteReader();
+        var rows = new List<T>();
+        while (reader.Read()) rows.Add(row(reader));
+        return rows;
+    }
+
+    private SqliteConnection Open()
+    {
+        var connection = new SqliteConnection(Storage.ConnectionString);
+        connection.Open();
+        return connection;
+    }
+
     public void Dispose()
     {
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        SqliteConnection.ClearAllPools();
         try { Directory.Delete(Folder, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 }

@@ -1,0 +1,63 @@
+using System.Collections.Concurrent;
+using System.Collections.Immutable;
+using Akka.Persistence;
+using Akka.Persistence.Sql.Config;
+using Akka.Persistence.Sql.Journal;
+
+namespace BanActors.Storage;
+
+/// <summary>
+/// Akka.Persistence.Sql's journal, with one change: the "highest sequence number" read that starts every recovery
+/// is answered for many persistence ids with one query (<see cref="KeyedBatcher{TValue}"/>) instead of one query
+/// each. A burst of bans of new users starts a burst of user actors, and that read was one of the two database
+/// round trips each of them paid before its first write (the other is the snapshot load, see
+/// <see cref="BanSnapshotStore"/>). Writes, replays and queries are the plugin's own.
+/// <para>
+/// Falls back to the plugin's read when the read does not start at zero (after a snapshot), in the plugin's
+/// SQL-common compatibility mode (whose answer also reads the metadata table), for providers other than SQLite and
+/// PostgreSQL, and while a write of that persistence id is still in flight (the plugin then waits for it, so
+/// that a recovery never misses a write that was acknowledged).
+/// </para>
+/// </summary>
+public sealed class BanJournal : SqlWriteJournal
+{
+    private readonly KeyedBatcher<long>? _highest;
+    private readonly ConcurrentDictionary<string, Task> _writing = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _stopping = new();
+
+    public BanJournal(Akka.Configuration.Config journalConfig) : base(journalConfig)
+    {
+        var config = new JournalConfig(journalConfig.WithFallback(Akka.Persistence.Sql.SqlPersistence.DefaultJournalConfiguration));
+        if (config.DaoConfig.SqlCommonCompatibilityMode) return;
+        var table = config.TableConfig.EventJournalTable;
+        _highest = RecoveryReads.HighestPerId(config.ProviderName, config.ConnectionString, config.TableConfig.SchemaName,
+            table.Name, table.ColumnNames.PersistenceId, table.ColumnNames.SequenceNumber, absent: 0, _stopping.Token);
+    }
+
+    public override Task<long> ReadHighestSequenceNrAsync(string persistenceId, long fromSequenceNr,
+        CancellationToken cancellationToken) =>
+        _highest is null || fromSequenceNr != 0 || _writing.ContainsKey(persistenceId)
+            ? base.ReadHighestSequenceNrAsync(persistenceId, fromSequenceNr, cancellationToken)
+            : _highest.LookupAsync(persistenceId);
+
+    protected override Task<IImmutableList<Exception>> WriteMessagesAsync(IEnumerable<AtomicWrite> messages,
+        CancellationToken cancellationToken)
+    {
+        var list = messages as IReadOnlyList<AtomicWrite> ?? messages.ToList();
+        var write = base.WriteMessagesAsync(list, cancellationToken);
+        if (list.Count > 0 && !write.IsCompleted)
+        {
+            var persistenceId = list[0].PersistenceId;
+            _writing[persistenceId] = write;
+            write.ContinueWith(_ => _writing.TryRemove(new KeyValuePair<string, Task>(persistenceId, write)),
+                CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
+        return write;
+    }
+
+    protected override void PostStop()
+    {
+        _stopping.Cancel();
+        base.PostStop();
+    }
+}
