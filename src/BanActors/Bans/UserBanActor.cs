@@ -106,8 +106,8 @@ public sealed class UserBanActor : ReceivePersistentActor
         {
             _until = banned.Until;
             ArmExpiry(banned.Until);
+            _settings.Publish(new BanStarted(_user, banned.Until, LastSequenceNr));
             replyTo.Tell(new BanAccepted(_user, banned.Until));
-            _settings.Events.Tell(new BanStarted(_user, banned.Until, LastSequenceNr));
             _log.Info("Banned {User} until {Until:o}", _user, banned.Until);
         });
     }
@@ -152,8 +152,8 @@ public sealed class UserBanActor : ReceivePersistentActor
         {
             _until = null;
             DisarmExpiry();
+            _settings.Publish(new BanEnded(_user, unbanned.At, unbanned.Cause, LastSequenceNr));
             reply();
-            _settings.Events.Tell(new BanEnded(_user, unbanned.At, unbanned.Cause, LastSequenceNr));
             _log.Info("Unbanned {User} ({Cause})", _user, unbanned.Cause);
         });
 

@@ -75,7 +75,7 @@ public static class ClusterBanEngine
         system.ActorOf(ClusterBanEventRelay.Props(), "ban-events-relay");
         var events = system.ActorOf(ClusterBanEventPublisher.Props(), "ban-events");
 
-        var settings = BanEngineActors.UserSettings(system, options, events, stop => new Passivate(stop));
+        var settings = BanEngineActors.UserSettings(system, options, notice => events.Tell(notice), stop => new Passivate(stop));
         var sharding = ClusterSharding.Get(system);
         var shardingSettings = ClusterShardingSettings.Create(system).WithRememberEntities(false);
         var region = sharding.Start(
@@ -100,7 +100,7 @@ public static class ClusterBanEngine
 
         var sessions = system.ActorOf(ClusterSessions.Props(RegistryPath, cluster.OnlineQueryTimeout), "cluster-sessions");
         var registry = system.ActorOf(ConnectionRegistry.Props(region, options.AskTimeout, sessions), RegistryName);
-        return new BanEngineActors(region, index, registry, events);
+        return new BanEngineActors(region, index, registry);
     }
 
     private static string Millis(TimeSpan value) => $"{(long)value.TotalMilliseconds}ms";

@@ -39,7 +39,7 @@ public static class AkkaHostingExtensions
         {
             var registry = sp.GetRequiredService<ActorRegistry>();
             var actors = new BanEngineActors(registry.Get<BanRouterKey>(), registry.Get<ActiveBanIndexKey>(),
-                registry.Get<ConnectionRegistryKey>(), ActorRefs.Nobody);
+                registry.Get<ConnectionRegistryKey>());
             return new BanEngine(actors, options.AskTimeout);
         });
         return services;

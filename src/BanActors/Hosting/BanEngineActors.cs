@@ -19,17 +19,17 @@ public sealed class ConnectionRegistryKey;
 
 /// <summary>The engine's top-level actors on one node.</summary>
 /// <param name="Bans">The router (locally) or shard region (cluster) of the user ban actors.</param>
-public sealed record BanEngineActors(IActorRef Bans, IActorRef Index, IActorRef Registry, IActorRef Events)
+public sealed record BanEngineActors(IActorRef Bans, IActorRef Index, IActorRef Registry)
 {
     /// <summary>
     /// Starts the single-node engine in <paramref name="system"/> (which must use <see cref="BanEngineConfig"/>).
     /// </summary>
     public static BanEngineActors StartLocal(ActorSystem system, BanEngineOptions options)
     {
-        var events = system.ActorOf(Akka.Actor.Props.Create(() => new BanEventPublisher()), "ban-events");
-        var settings = UserSettings(system, options, events, stop => new PassivateUser(stop));
+        // Notices go straight to the node's event stream, where the index and the registry listen.
+        var settings = UserSettings(system, options, system.EventStream.Publish, stop => new PassivateUser(stop));
         var router = system.ActorOf(BanRouter.Props(user => UserBanActor.Props(user, settings)), "bans");
-        return StartReadSide(system, options, router, events);
+        return StartReadSide(system, options, router);
     }
 
     /// <summary>
@@ -37,13 +37,13 @@ public sealed record BanEngineActors(IActorRef Bans, IActorRef Index, IActorRef 
     /// services that would otherwise start on the first burst of user actors (<see cref="StartSchedulerClock"/>,
     /// <see cref="StartReadJournal"/>).
     /// </summary>
-    public static UserBanActorSettings UserSettings(ActorSystem system, BanEngineOptions options, IActorRef events,
+    public static UserBanActorSettings UserSettings(ActorSystem system, BanEngineOptions options, Action<object> publish,
         Func<object, object> passivate)
     {
         StartSchedulerClock(system);
         StartReadJournal(system);
         var gate = system.ActorOf(WriteGate.Props(options.MaxConcurrentWrites), "ban-write-gate");
-        return new UserBanActorSettings(options.Clock, events, options.IdleTimeout, passivate, options.SnapshotEvery, gate,
+        return new UserBanActorSettings(options.Clock, publish, options.IdleTimeout, passivate, options.SnapshotEvery, gate,
             BanEngineConfig.JournalPluginId, BanEngineConfig.SnapshotPluginId);
     }
 
@@ -77,21 +77,11 @@ public sealed record BanEngineActors(IActorRef Bans, IActorRef Index, IActorRef 
     }
 
     /// <summary>Starts the index and the connection registry in front of an existing router or shard region.</summary>
-    public static BanEngineActors StartReadSide(ActorSystem system, BanEngineOptions options, IActorRef bans, IActorRef events)
+    public static BanEngineActors StartReadSide(ActorSystem system, BanEngineOptions options, IActorRef bans)
     {
         var index = system.ActorOf(ActiveBanIndex.Props(bans, options.Clock, BanEngineConfig.QueryPluginId,
             options.MaxExpiriesInFlight), "ban-index");
         var registry = system.ActorOf(ConnectionRegistry.Props(bans, options.AskTimeout), "connections");
-        return new BanEngineActors(bans, index, registry, events);
-    }
-}
-
-/// <summary>Publishes the engine's ban notifications on the node's event stream, where the index and registry listen.</summary>
-public sealed class BanEventPublisher : ReceiveActor
-{
-    public BanEventPublisher()
-    {
-        Receive<BanStarted>(e => Context.System.EventStream.Publish(e));
-        Receive<BanEnded>(e => Context.System.EventStream.Publish(e));
+        return new BanEngineActors(bans, index, registry);
     }
 }

@@ -1,47 +1,39 @@
-using System.Net.Http.Json;
+using System.Globalization;
 using System.Text.Json;
 using BanActors.Bans;
 using BanActors.Hosting;
 using BanActors.Messaging;
 using BanActors.Server.Gateway;
-using BanActors.Server.Hosting;
-using BanActors.Server.Security;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
+using BanActors.Server.Tests.Support;
 using Microsoft.Data.Sqlite;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 
 namespace BanActors.Server.Tests.Gateway;
 
 /// <summary>
-/// The standalone server composed as in Program.cs, on a real Kestrel at 127.0.0.1 (a free port), on a SQLite
-/// file, with the engine and API on a fake clock the test moves.
+/// The gateway specs' view of a <see cref="ServerHost"/>: one app, the rate limit out of the way, and the
+/// RongCloud calls and WebSocket connects that the scenarios are made of.
 /// </summary>
 public sealed class GatewayServer : IAsyncDisposable
 {
     public const string AppKey = "gatewaytest";
     public const string AppSecret = "gateway-test-secret";
 
-    private readonly WebApplication _app;
-    private readonly HttpClient _http;
+    private readonly ServerHost _host;
+    private readonly RongCloudClient _client;
 
-    private GatewayServer(WebApplication app, Uri baseUri)
+    private GatewayServer(ServerHost host)
     {
-        _app = app;
-        BaseUri = baseUri;
-        _http = new HttpClient { BaseAddress = baseUri, Timeout = TimeSpan.FromSeconds(30) };
+        _host = host;
+        _client = host.Client(new TestApp(AppKey, AppSecret));
     }
 
-    public Uri BaseUri { get; }
+    public Uri BaseUri => _host.Address;
 
-    public IServiceProvider Services => _app.Services;
+    public IServiceProvider Services => _host.App.Services;
 
-    public IBanEngine Engine => Services.GetRequiredService<IBanEngine>();
+    public IBanEngine Engine => _host.Engine;
 
     public RecordingPushNotifier Pushes => Services.GetRequiredService<RecordingPushNotifier>();
 
@@ -49,58 +41,21 @@ public sealed class GatewayServer : IAsyncDisposable
 
     public static UserKey User(string userId) => new(AppKey, userId);
 
-    /// <summary>Starts a server on <paramref name="databasePath"/>; <paramref name="settings"/> overrides configuration.</summary>
-    public static async Task<GatewayServer> StartAsync(string databasePath, FakeTimeProvider clock,
+    /// <summary>Starts a server on the database in <paramref name="databaseFolder"/>; <paramref name="settings"/> overrides configuration.</summary>
+    public static async Task<GatewayServer> StartAsync(string databaseFolder, FakeTimeProvider clock,
         IDictionary<string, string?>? settings = null)
     {
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
-        {
-            EnvironmentName = "Development",
-            ContentRootPath = AppContext.BaseDirectory,
-        });
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        var config = new Dictionary<string, string?>
-        {
-            ["BanActors:Apps:0:AppKey"] = AppKey,
-            ["BanActors:Apps:0:AppSecret"] = AppSecret,
-            ["BanActors:Storage:Provider"] = "Sqlite",
-            ["BanActors:Storage:ConnectionString"] = $"Data Source={databasePath}",
-            ["BanActors:RateLimit:PermitsPerSecond"] = "100000",
-        };
+        var config = new Dictionary<string, string?> { ["BanActors:RateLimit:PermitsPerSecond"] = "100000" };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) config[key] = value;
-        builder.Configuration.AddInMemoryCollection(config);
-        builder.Services.AddSingleton<TimeProvider>(clock);
-
-        // As in Program.cs.
-        builder.AddBanActorsServer();
-        builder.AddImGateway();
-        var app = builder.Build();
-        app.MapBanActorsApi();
-        app.MapImGateway();
-
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!
-            .Addresses.Single();
-        return new GatewayServer(app, new Uri(address));
+        return new GatewayServer(await ServerHost.StartAsync([new TestApp(AppKey, AppSecret)], config,
+            databaseFolder: databaseFolder, clock: clock));
     }
 
     /// <summary>A signed RongCloud request; returns the HTTP status and the JSON body.</summary>
     public async Task<(int Status, JsonElement Body)> PostAsync(string path, params (string Name, string Value)[] form)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, path)
-        {
-            Content = new FormUrlEncodedContent(form.Select(f => KeyValuePair.Create(f.Name, f.Value))),
-        };
-        var nonce = Guid.NewGuid().ToString("N");
-        var timestamp = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds().ToString(System.Globalization.CultureInfo.InvariantCulture);
-        request.Headers.Add("App-Key", AppKey);
-        request.Headers.Add("Nonce", nonce);
-        request.Headers.Add("Timestamp", timestamp);
-        request.Headers.Add("Signature", SignatureVerifier.Compute(AppSecret, nonce, timestamp));
-        using var response = await _http.SendAsync(request);
-        var body = await response.Content.ReadFromJsonAsync<JsonElement>();
-        return ((int)response.StatusCode, body);
+        var response = await _client.PostAsync(path, form);
+        return ((int)response.Status, response.Json);
     }
 
     /// <summary>Posts and asserts <c>{"code":200}</c>.</summary>
@@ -116,7 +71,7 @@ public sealed class GatewayServer : IAsyncDisposable
         .GetProperty("token").GetString()!;
 
     public Task BlockAsync(string userId, int minutes) =>
-        PostOkAsync("/user/block.json", ("userId", userId), ("minute", minutes.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        PostOkAsync("/user/block.json", ("userId", userId), ("minute", minutes.ToString(CultureInfo.InvariantCulture)));
 
     public Task UnblockAsync(string userId) => PostOkAsync("/user/unblock.json", ("userId", userId));
 
@@ -131,13 +86,7 @@ public sealed class GatewayServer : IAsyncDisposable
     /// <summary>Connects a WebSocket client to <c>/im/connect</c> with <paramref name="token"/>.</summary>
     public Task<ImClient> ConnectAsync(string token) => ImClient.ConnectAsync(BaseUri, token);
 
-    public async ValueTask DisposeAsync()
-    {
-        _http.Dispose();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
-        await _app.StopAsync(timeout.Token);
-        await _app.DisposeAsync();
-    }
+    public ValueTask DisposeAsync() => _host.DisposeAsync();
 }
 
 /// <summary>A temporary folder for one test's SQLite file, removed at the end.</summary>

@@ -29,7 +29,7 @@ public abstract class GatewaySpecs(ITestOutputHelper output) : IAsyncLifetime
     protected readonly FakeTimeProvider Clock = new(new DateTimeOffset(2026, 11, 26, 10, 0, 0, TimeSpan.Zero));
     protected GatewayServer Server = null!;
 
-    public async Task InitializeAsync() => Server = await GatewayServer.StartAsync(Database.Path, Clock);
+    public async Task InitializeAsync() => Server = await GatewayServer.StartAsync(Database.Folder, Clock);
 
     public async Task DisposeAsync()
     {
@@ -41,7 +41,7 @@ public abstract class GatewaySpecs(ITestOutputHelper output) : IAsyncLifetime
     protected async Task RestartAsync(IDictionary<string, string?>? settings = null)
     {
         await Server.DisposeAsync();
-        Server = await GatewayServer.StartAsync(Database.Path, Clock, settings);
+        Server = await GatewayServer.StartAsync(Database.Folder, Clock, settings);
     }
 
     protected static async Task<string> TextOf(ImClient client) => TextOf(await client.NextAsync());
@@ -363,7 +363,7 @@ public sealed class KeptMessageSpecs(ITestOutputHelper output) : GatewaySpecs(ou
         // Sessions are closed as "going away" when the server stops, not left to time out.
         await bystander.ExpectCloseAsync(1001);
         await bystander.DisposeAsync();
-        Server = await GatewayServer.StartAsync(Database.Path, Clock, settings);
+        Server = await GatewayServer.StartAsync(Database.Folder, Clock, settings);
 
         await using (var stillBanned = await Server.ConnectAsync(token))
         {

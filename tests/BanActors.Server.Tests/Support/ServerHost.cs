@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Akka.Hosting;
 using BanActors.Hosting;
+using BanActors.Server.Gateway;
 using BanActors.Server.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -19,17 +20,21 @@ namespace BanActors.Server.Tests.Support;
 public sealed record TestApp(string AppKey, string AppSecret);
 
 /// <summary>
-/// The server as Program.cs composes it (<c>AddBanActorsServer</c> + <c>MapBanActorsApi</c>), on a real Kestrel
-/// bound to 127.0.0.1 on a free port, with the real engine on a SQLite file in a fresh temporary folder and a
-/// fake clock shared by the engine and the API.
+/// The server as Program.cs composes it (API and IM gateway), on a real Kestrel bound to 127.0.0.1 on a free
+/// port, with the real engine on a SQLite file (in a fresh temporary folder unless the test brings one, e.g. to
+/// restart on the same database) and a fake clock shared by the engine, the API and the gateway.
 /// </summary>
 public sealed class ServerHost : IAsyncDisposable
 {
     /// <summary>Where the fake clock starts: a whole second, so end times format exactly.</summary>
     public static readonly DateTimeOffset Start = new(2026, 11, 26, 10, 0, 0, TimeSpan.Zero);
 
-    private ServerHost(WebApplication app, FakeTimeProvider clock, string folder, Uri address, LogCapture logs)
+    private readonly bool _ownsFolder;
+
+    private ServerHost(WebApplication app, FakeTimeProvider clock, string folder, bool ownsFolder, Uri address,
+        LogCapture logs)
     {
+        _ownsFolder = ownsFolder;
         App = app;
         Clock = clock;
         Folder = folder;
@@ -59,10 +64,14 @@ public sealed class ServerHost : IAsyncDisposable
     /// <param name="apps">The apps in <c>BanActors:Apps</c>.</param>
     /// <param name="settings">More configuration, e.g. <c>BanActors:TimeZone</c>.</param>
     /// <param name="hocon">Akka configuration put in front of the engine's.</param>
+    /// <param name="databaseFolder">The folder of the SQLite file, kept when the host stops; null: a fresh one, removed.</param>
+    /// <param name="clock">The clock; null: a new one at <see cref="Start"/>.</param>
     public static async Task<ServerHost> StartAsync(IReadOnlyList<TestApp> apps,
-        IReadOnlyDictionary<string, string?>? settings = null, string? hocon = null)
+        IReadOnlyDictionary<string, string?>? settings = null, string? hocon = null, string? databaseFolder = null,
+        FakeTimeProvider? clock = null)
     {
-        var folder = Path.Combine(Path.GetTempPath(), "banactors-server-tests", Guid.NewGuid().ToString("N"));
+        var ownsFolder = databaseFolder is null;
+        var folder = databaseFolder ?? Path.Combine(Path.GetTempPath(), "banactors-server-tests", Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(folder);
         var config = new Dictionary<string, string?>
         {
@@ -89,8 +98,10 @@ public sealed class ServerHost : IAsyncDisposable
         builder.Logging.ClearProviders();
         builder.Logging.AddProvider(logs);
 
-        var clock = new FakeTimeProvider(Start);
+        clock ??= new FakeTimeProvider(Start);
+        // As in Program.cs.
         builder.AddBanActorsServer(hocon is null ? null : (akka, _) => akka.AddHocon(hocon, HoconAddMode.Prepend));
+        builder.AddImGateway();
         // Registered after AddBanActorsServer, as a test of an existing host would: the engine must still use it.
         builder.Services.AddSingleton<TimeProvider>(clock);
 
@@ -98,18 +109,19 @@ public sealed class ServerHost : IAsyncDisposable
         try
         {
             app.MapBanActorsApi();
+            app.MapImGateway();
             await app.StartAsync();
         }
         catch
         {
             await app.DisposeAsync();
             SqliteConnection.ClearAllPools();
-            Directory.Delete(folder, recursive: true);
+            if (ownsFolder) Directory.Delete(folder, recursive: true);
             throw;
         }
         var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>()
             .Addresses.Single();
-        var host = new ServerHost(app, clock, folder, new Uri(address), logs);
+        var host = new ServerHost(app, clock, folder, ownsFolder, new Uri(address), logs);
         await host.WaitUntilIndexReadyAsync();
         return host;
     }
@@ -130,9 +142,10 @@ public sealed class ServerHost : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         Http.Dispose();
-        await App.StopAsync();
+        using (var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20))) await App.StopAsync(timeout.Token);
         await App.DisposeAsync();
         SqliteConnection.ClearAllPools();
+        if (!_ownsFolder) return;
         try
         {
             Directory.Delete(Folder, recursive: true);
