@@ -1,16 +1,13 @@
 using Akka.Actor;
-using Akka.TestKit.Xunit2;
 using BanActors.Bans;
 using BanActors.Tests.Support;
 using Xunit.Abstractions;
 
 namespace BanActors.Tests.Bans;
 
-public sealed class BanEventSerializerSpecs(ITestOutputHelper output) : TestKit(SpecConfig.Default, output: output), IDisposable
+public sealed class BanEventSerializerSpecs(ITestOutputHelper output) : DatabaseSpecs(output)
 {
     private static readonly UserKey Dave = new("app1", "dävé-😀");
-    private readonly TempDatabase _database = new();
-
     public static TheoryData<object> Events => new()
     {
         new UserBanned(Dave, EngineHost.Epoch, EngineHost.Epoch.AddMinutes(43_200)),
@@ -44,13 +41,13 @@ public sealed class BanEventSerializerSpecs(ITestOutputHelper output) : TestKit(
     [Fact]
     public async Task The_journal_stores_events_with_the_ban_serializer_and_a_version_manifest_not_a_clr_type_name()
     {
-        await using (var host = EngineHost.Start(_database, EngineHost.NewClock()))
+        await using (var host = EngineHost.Start(Database, EngineHost.NewClock()))
         {
             await host.Engine.BanAsync(Dave, 5);
             await host.Engine.UnbanAsync(Dave);
         }
 
-        var rows = _database.Rows("SELECT serializer_id, manifest, tags FROM event_journal ORDER BY ordering",
+        var rows = Database.Rows("SELECT serializer_id, manifest, tags FROM event_journal ORDER BY ordering",
             r => (r.GetInt64(0), r.GetString(1), r.GetString(2)));
         Assert.Equal(2, rows.Count);
         Assert.Equal((BanEventSerializer.SerializerId, "UB1"), (rows[0].Item1, rows[0].Item2));
@@ -58,9 +55,4 @@ public sealed class BanEventSerializerSpecs(ITestOutputHelper output) : TestKit(
         Assert.All(rows, r => Assert.Contains("ban", r.Item3));
     }
 
-    public new void Dispose()
-    {
-        base.Dispose();
-        _database.Dispose();
-    }
 }

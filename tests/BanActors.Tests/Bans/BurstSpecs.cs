@@ -1,18 +1,15 @@
 using System.Diagnostics;
-using Akka.TestKit.Xunit2;
 using BanActors.Bans;
 using BanActors.Tests.Support;
 using Xunit.Abstractions;
 
 namespace BanActors.Tests.Bans;
 
-public sealed class BurstSpecs : TestKit, IDisposable
+public sealed class BurstSpecs : DatabaseSpecs
 {
     private readonly ITestOutputHelper _output;
 
-    public BurstSpecs(ITestOutputHelper output) : base(SpecConfig.Default, output: output) => _output = output;
-
-    private readonly TempDatabase _database = new();
+    public BurstSpecs(ITestOutputHelper output) : base(output) => _output = output;
 
     [Fact]
     public async Task Ten_thousand_concurrent_bans_of_distinct_users_are_all_acknowledged_and_durable_after_a_restart()
@@ -20,7 +17,7 @@ public sealed class BurstSpecs : TestKit, IDisposable
         const int users = 10_000;
         var clock = EngineHost.NewClock();
         var watch = Stopwatch.StartNew();
-        await using (var host = EngineHost.Start(_database, clock, o => o.AskTimeout = TimeSpan.FromMinutes(3)))
+        await using (var host = EngineHost.Start(Database, clock, o => o.AskTimeout = TimeSpan.FromMinutes(3)))
         {
             var bans = Enumerable.Range(0, users)
                 .Select(i => host.Engine.BanAsync(new UserKey("burst", $"user-{i}"), 60))
@@ -32,10 +29,10 @@ public sealed class BurstSpecs : TestKit, IDisposable
         _output.WriteLine($"{users} concurrent bans acknowledged in {watch.Elapsed.TotalSeconds:0.0} s " +
                          $"({users / watch.Elapsed.TotalSeconds:0} bans/s, including start and shutdown)");
 
-        Assert.Equal(users, _database.Scalar("SELECT COUNT(DISTINCT persistence_id) FROM event_journal"));
+        Assert.Equal(users, Database.Scalar("SELECT COUNT(DISTINCT persistence_id) FROM event_journal"));
 
         watch.Restart();
-        await using var restarted = EngineHost.Start(_database, clock);
+        await using var restarted = EngineHost.Start(Database, clock);
         await restarted.WaitUntilIndexReadyAsync();
         _output.WriteLine($"index of {users} running bans rebuilt in {watch.Elapsed.TotalSeconds:0.0} s after restart");
         var listed = new HashSet<string>();
@@ -46,9 +43,4 @@ public sealed class BurstSpecs : TestKit, IDisposable
         Assert.True((await restarted.Engine.GetStatusAsync(new UserKey("burst", "user-4242"))).IsBanned);
     }
 
-    public new void Dispose()
-    {
-        base.Dispose();
-        _database.Dispose();
-    }
 }

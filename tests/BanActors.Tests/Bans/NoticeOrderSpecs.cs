@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using Akka.Actor;
-using Akka.TestKit.Xunit2;
 using BanActors.Bans;
 using BanActors.Storage;
 using BanActors.Tests.Support;
@@ -13,14 +12,12 @@ namespace BanActors.Tests.Bans;
 /// caller asks next — the block list right after an unblock, "is this user online" right after a ban — already
 /// reflects it. Each notice records whether the answer had already reached the caller when it was published.
 /// </summary>
-public sealed class NoticeOrderSpecs(ITestOutputHelper output) : TestKit(SpecConfig.Default, output: output), IDisposable
+public sealed class NoticeOrderSpecs(ITestOutputHelper output) : DatabaseSpecs(output)
 {
-    private readonly TempDatabase _database = new();
-
     [Fact]
     public async Task A_ban_and_an_unban_are_announced_before_they_are_answered()
     {
-        await using var host = EngineHost.Start(_database, EngineHost.NewClock());
+        await using var host = EngineHost.Start(Database, EngineHost.NewClock());
         var caller = CreateTestProbe(host.System);
         var notices = new ConcurrentQueue<(object Notice, bool AnsweredAlready)>();
         var settings = new UserBanActorSettings(host.Clock,
@@ -39,9 +36,4 @@ public sealed class NoticeOrderSpecs(ITestOutputHelper output) : TestKit(SpecCon
             n => Assert.Equal((typeof(BanEnded), false), (n.Notice.GetType(), n.AnsweredAlready)));
     }
 
-    public new void Dispose()
-    {
-        base.Dispose();
-        _database.Dispose();
-    }
 }

@@ -1,7 +1,6 @@
 using Akka.Actor;
 using Akka.Actor.Setup;
 using Akka.Persistence.Sql.Config;
-using Akka.TestKit.Xunit2;
 using BanActors.Bans;
 using BanActors.Hosting;
 using BanActors.Storage;
@@ -12,15 +11,13 @@ using Xunit.Abstractions;
 
 namespace BanActors.Tests.Bans;
 
-public sealed class SqlitePragmaSpecs(ITestOutputHelper output) : TestKit(SpecConfig.Default, output: output), IDisposable
+public sealed class SqlitePragmaSpecs(ITestOutputHelper output) : DatabaseSpecs(output)
 {
-    private readonly TempDatabase _database = new();
-
     [Fact]
     public void Synchronous_normal_is_opt_in()
     {
-        Assert.DoesNotContain(SqliteGroupCommit.Interceptors(_database.Storage), i => i is SqliteConnectionPragmas.PragmaInterceptor);
-        var normal = _database.Storage;
+        Assert.DoesNotContain(SqliteGroupCommit.Interceptors(Database.Storage), i => i is SqliteConnectionPragmas.PragmaInterceptor);
+        var normal = Database.Storage;
         normal.SqliteSynchronous = SqliteSynchronous.Normal;
         Assert.Contains(SqliteGroupCommit.Interceptors(normal), i => i is SqliteConnectionPragmas.PragmaInterceptor);
         Assert.Null(SqliteGroupCommit.For(new StorageOptions { Provider = StorageProvider.PostgreSql, SqliteSynchronous = SqliteSynchronous.Normal }));
@@ -29,17 +26,17 @@ public sealed class SqlitePragmaSpecs(ITestOutputHelper output) : TestKit(SpecCo
     [Fact]
     public void Group_commit_is_set_up_for_sqlite_only()
     {
-        Assert.NotNull(SqliteGroupCommit.For(_database.Storage));
+        Assert.NotNull(SqliteGroupCommit.For(Database.Storage));
         Assert.Null(SqliteGroupCommit.For(new StorageOptions { Provider = StorageProvider.PostgreSql }));
         // Group commit relies on one journal writer at a time (see SqliteGroupCommit).
-        var journal = BanEngineConfig.For(_database.Storage).GetConfig(BanEngineConfig.JournalPluginId);
+        var journal = BanEngineConfig.For(Database.Storage).GetConfig(BanEngineConfig.JournalPluginId);
         Assert.Equal(1, journal.GetInt("parallelism"));
     }
 
     [Fact]
     public async Task The_pragmas_run_on_the_connections_the_journal_opens()
     {
-        var storage = _database.Storage;
+        var storage = Database.Storage;
         BanEngineConfig.PrepareStorage(storage);
         // user_version is stored in the file, so it shows from outside that the journal's connection ran the pragmas.
         var setup = new DataOptionsSetup(new DataOptions()
@@ -65,9 +62,4 @@ public sealed class SqlitePragmaSpecs(ITestOutputHelper output) : TestKit(SpecCo
         Assert.Equal(42L, (long)command.ExecuteScalar()!);
     }
 
-    public new void Dispose()
-    {
-        base.Dispose();
-        _database.Dispose();
-    }
 }

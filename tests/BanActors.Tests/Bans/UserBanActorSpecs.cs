@@ -1,5 +1,4 @@
 using Akka.Actor;
-using Akka.TestKit.Xunit2;
 using BanActors.Bans;
 using BanActors.Hosting;
 using BanActors.Tests.Support;
@@ -7,15 +6,13 @@ using Xunit.Abstractions;
 
 namespace BanActors.Tests.Bans;
 
-public sealed class UserBanActorSpecs(ITestOutputHelper output) : TestKit(SpecConfig.Default, output: output), IDisposable
+public sealed class UserBanActorSpecs(ITestOutputHelper output) : DatabaseSpecs(output)
 {
     private static readonly UserKey Alice = new("app1", "alice");
-    private readonly TempDatabase _database = new();
-
     [Fact]
     public async Task A_ban_holds_until_its_end_time_and_is_recorded_as_expired_at_that_time()
     {
-        await using var host = EngineHost.Start(_database, EngineHost.NewClock());
+        await using var host = EngineHost.Start(Database, EngineHost.NewClock());
         var accepted = await host.Engine.BanAsync(Alice, 10);
         Assert.Equal(EngineHost.Epoch.AddMinutes(10), accepted.Until);
 
@@ -47,7 +44,7 @@ public sealed class UserBanActorSpecs(ITestOutputHelper output) : TestKit(SpecCo
         Assert.False(UserBanActor.IsBanned(null, at));
 
         // A fake clock that never fires timers past their time: status still flips at the end time.
-        await using var host = EngineHost.Start(_database, EngineHost.NewClock());
+        await using var host = EngineHost.Start(Database, EngineHost.NewClock());
         await host.Engine.BanAsync(Alice, 1);
         host.Clock.SetUtcNow(EngineHost.Epoch.AddMinutes(1));
         Assert.False((await host.Engine.GetStatusAsync(Alice)).IsBanned);
@@ -58,13 +55,13 @@ public sealed class UserBanActorSpecs(ITestOutputHelper output) : TestKit(SpecCo
     {
         var clock = EngineHost.NewClock();
         DateTimeOffset until;
-        await using (var first = EngineHost.Start(_database, clock))
+        await using (var first = EngineHost.Start(Database, clock))
         {
             until = (await first.Engine.BanAsync(Alice, 30)).Until;
         }
 
         clock.Advance(TimeSpan.FromMinutes(5));
-        await using var second = EngineHost.Start(_database, clock);
+        await using var second = EngineHost.Start(Database, clock);
         await second.WaitUntilIndexReadyAsync();
         var page = await second.Engine.ListActiveAsync("app1", 0, 50);
         Assert.Equal([new ActiveBan("alice", until)], page.Bans);
@@ -85,13 +82,13 @@ public sealed class UserBanActorSpecs(ITestOutputHelper output) : TestKit(SpecCo
     {
         var clock = EngineHost.NewClock();
         DateTimeOffset until;
-        await using (var first = EngineHost.Start(_database, clock))
+        await using (var first = EngineHost.Start(Database, clock))
         {
             until = (await first.Engine.BanAsync(Alice, 10)).Until;
         }
 
         clock.Advance(TimeSpan.FromHours(3));
-        await using var second = EngineHost.Start(_database, clock);
+        await using var second = EngineHost.Start(Database, clock);
         await AwaitAssertAsync(async () =>
         {
             var unbanned = Assert.IsType<UserUnbanned>((await second.StoredEventsAsync(Alice))[^1]);
@@ -103,7 +100,7 @@ public sealed class UserBanActorSpecs(ITestOutputHelper output) : TestKit(SpecCo
     [Fact]
     public async Task A_reban_replaces_the_end_time()
     {
-        await using var host = EngineHost.Start(_database, EngineHost.NewClock());
+        await using var host = EngineHost.Start(Database, EngineHost.NewClock());
         await host.Engine.BanAsync(Alice, 60);
         host.Clock.Advance(TimeSpan.FromMinutes(1));
         var second = await host.Engine.BanAsync(Alice, 5);
@@ -119,7 +116,7 @@ public sealed class UserBanActorSpecs(ITestOutputHelper output) : TestKit(SpecCo
     [Fact]
     public async Task An_unban_ends_the_ban_at_once()
     {
-        await using var host = EngineHost.Start(_database, EngineHost.NewClock());
+        await using var host = EngineHost.Start(Database, EngineHost.NewClock());
         await host.Engine.BanAsync(Alice, 60);
         var unban = await host.Engine.UnbanAsync(Alice);
 
@@ -133,7 +130,7 @@ public sealed class UserBanActorSpecs(ITestOutputHelper output) : TestKit(SpecCo
     [Fact]
     public async Task Unbanning_a_user_who_is_not_banned_succeeds_and_persists_nothing()
     {
-        await using var host = EngineHost.Start(_database, EngineHost.NewClock());
+        await using var host = EngineHost.Start(Database, EngineHost.NewClock());
         var unban = await host.Engine.UnbanAsync(Alice);
 
         Assert.False(unban.WasBanned);
@@ -147,7 +144,7 @@ public sealed class UserBanActorSpecs(ITestOutputHelper output) : TestKit(SpecCo
     [InlineData(int.MaxValue)]
     public async Task An_out_of_range_minute_is_rejected_and_nothing_is_persisted(int minutes)
     {
-        await using var host = EngineHost.Start(_database, EngineHost.NewClock());
+        await using var host = EngineHost.Start(Database, EngineHost.NewClock());
         var rejected = await Assert.ThrowsAsync<BanRequestRejectedException>(() => host.Engine.BanAsync(Alice, minutes));
         Assert.Contains("minute", rejected.Message);
 
@@ -161,7 +158,7 @@ public sealed class UserBanActorSpecs(ITestOutputHelper output) : TestKit(SpecCo
     [Fact]
     public async Task The_longest_ban_is_accepted_and_a_one_minute_ban_is_the_shortest()
     {
-        await using var host = EngineHost.Start(_database, EngineHost.NewClock());
+        await using var host = EngineHost.Start(Database, EngineHost.NewClock());
         Assert.Equal(EngineHost.Epoch.AddMinutes(43_200), (await host.Engine.BanAsync(Alice, 43_200)).Until);
         Assert.Equal(EngineHost.Epoch.AddMinutes(1), (await host.Engine.BanAsync(new UserKey("app1", "bob"), 1)).Until);
     }
@@ -169,7 +166,7 @@ public sealed class UserBanActorSpecs(ITestOutputHelper output) : TestKit(SpecCo
     [Fact]
     public async Task Idle_user_actors_are_passivated_and_banned_ones_still_lift_on_time()
     {
-        await using var host = EngineHost.Start(_database, EngineHost.NewClock(),
+        await using var host = EngineHost.Start(Database, EngineHost.NewClock(),
             options => options.IdleTimeout = TimeSpan.FromMilliseconds(200));
         await host.WaitUntilIndexReadyAsync();
         for (var i = 0; i < 50; i++) await host.Engine.GetStatusAsync(new UserKey("app1", $"idle-{i}"));
@@ -187,7 +184,7 @@ public sealed class UserBanActorSpecs(ITestOutputHelper output) : TestKit(SpecCo
     [Fact]
     public async Task A_user_of_one_app_is_not_the_same_user_in_another_app()
     {
-        await using var host = EngineHost.Start(_database, EngineHost.NewClock());
+        await using var host = EngineHost.Start(Database, EngineHost.NewClock());
         await host.Engine.BanAsync(new UserKey("app1", "carol"), 10);
 
         Assert.False((await host.Engine.GetStatusAsync(new UserKey("app2", "carol"))).IsBanned);
@@ -199,7 +196,7 @@ public sealed class UserBanActorSpecs(ITestOutputHelper output) : TestKit(SpecCo
     [Fact]
     public async Task A_page_of_the_block_list_holds_at_most_a_thousand_bans()
     {
-        await using var host = EngineHost.Start(_database, EngineHost.NewClock());
+        await using var host = EngineHost.Start(Database, EngineHost.NewClock());
         await Task.WhenAll(Enumerable.Range(0, 1_050).Select(i => host.Engine.BanAsync(new UserKey("big", $"u{i:0000}"), 10 + i)));
         await host.WaitUntilIndexReadyAsync();
 
@@ -210,9 +207,4 @@ public sealed class UserBanActorSpecs(ITestOutputHelper output) : TestKit(SpecCo
         Assert.Equal(50, (await host.Engine.ListActiveAsync("big", 2, 1_000)).Bans.Count);
     }
 
-    public new void Dispose()
-    {
-        base.Dispose();
-        _database.Dispose();
-    }
 }

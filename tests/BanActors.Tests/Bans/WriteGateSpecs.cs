@@ -1,15 +1,12 @@
 using Akka.Actor;
-using Akka.TestKit.Xunit2;
 using BanActors.Bans;
 using BanActors.Tests.Support;
 using Xunit.Abstractions;
 
 namespace BanActors.Tests.Bans;
 
-public sealed class WriteGateSpecs(ITestOutputHelper output) : TestKit(SpecConfig.Default, output: output), IDisposable
+public sealed class WriteGateSpecs(ITestOutputHelper output) : DatabaseSpecs(output)
 {
-    private readonly TempDatabase _database = new();
-
     [Fact]
     public async Task No_more_holders_than_permits_and_a_release_or_a_stop_lets_the_next_one_in()
     {
@@ -40,7 +37,7 @@ public sealed class WriteGateSpecs(ITestOutputHelper output) : TestKit(SpecConfi
     public async Task Many_live_actors_whose_bans_end_together_all_record_their_expiry_without_a_failed_write()
     {
         const int users = 2_000;
-        await using var host = EngineHost.Start(_database, EngineHost.NewClock(), o => o.MaxConcurrentWrites = 8);
+        await using var host = EngineHost.Start(Database, EngineHost.NewClock(), o => o.MaxConcurrentWrites = 8);
         await Task.WhenAll(Enumerable.Range(0, users).Select(i => host.Engine.BanAsync(new UserKey("herd", $"u{i}"), 5)));
         Assert.Equal(users, await host.LiveUserActorsAsync());
 
@@ -52,11 +49,6 @@ public sealed class WriteGateSpecs(ITestOutputHelper output) : TestKit(SpecConfi
         Assert.Empty((await host.Engine.ListActiveAsync("herd", 0, 50)).Bans);
     }
 
-    private long CountExpiries() => _database.Scalar("SELECT COUNT(*) FROM event_journal WHERE manifest = 'UU1'");
+    private long CountExpiries() => Database.Scalar("SELECT COUNT(*) FROM event_journal WHERE manifest = 'UU1'");
 
-    public new void Dispose()
-    {
-        base.Dispose();
-        _database.Dispose();
-    }
 }

@@ -1,4 +1,3 @@
-using Akka.TestKit.Xunit2;
 using BanActors.Bans;
 using BanActors.Sessions;
 using BanActors.Tests.Support;
@@ -6,20 +5,18 @@ using Xunit.Abstractions;
 
 namespace BanActors.Tests.Sessions;
 
-public sealed class ConnectionRegistrySpecs : TestKit, IDisposable
+public sealed class ConnectionRegistrySpecs : DatabaseSpecs
 {
     private readonly ITestOutputHelper _output;
 
-    public ConnectionRegistrySpecs(ITestOutputHelper output) : base(SpecConfig.Default, output: output) => _output = output;
+    public ConnectionRegistrySpecs(ITestOutputHelper output) : base(output) => _output = output;
 
     private static readonly UserKey Alice = new("app1", "alice");
     private static readonly UserKey Bob = new("app1", "bob");
-    private readonly TempDatabase _database = new();
-
     [Fact]
     public async Task A_ban_closes_every_session_of_the_user_and_no_other()
     {
-        await using var host = EngineHost.Start(_database, EngineHost.NewClock());
+        await using var host = EngineHost.Start(Database, EngineHost.NewClock());
         var phone = new RecordingSession("alice-phone");
         var laptop = new RecordingSession("alice-laptop");
         var tablet = new RecordingSession("alice-tablet");
@@ -45,7 +42,7 @@ public sealed class ConnectionRegistrySpecs : TestKit, IDisposable
     [Fact]
     public async Task A_banned_user_cannot_register_a_session_until_the_ban_ends()
     {
-        await using var host = EngineHost.Start(_database, EngineHost.NewClock());
+        await using var host = EngineHost.Start(Database, EngineHost.NewClock());
         await host.Engine.BanAsync(Alice, 10);
 
         var refused = Assert.IsType<SessionRefused>(await host.Engine.RegisterSessionAsync(Alice, new RecordingSession("s1")));
@@ -60,7 +57,7 @@ public sealed class ConnectionRegistrySpecs : TestKit, IDisposable
     [Fact]
     public async Task An_unregistered_session_is_no_longer_online_and_is_not_kicked()
     {
-        await using var host = EngineHost.Start(_database, EngineHost.NewClock());
+        await using var host = EngineHost.Start(Database, EngineHost.NewClock());
         var session = new RecordingSession("s1");
         await host.Engine.RegisterSessionAsync(Alice, session);
         host.Engine.UnregisterSession(Alice, session.SessionId);
@@ -74,7 +71,7 @@ public sealed class ConnectionRegistrySpecs : TestKit, IDisposable
     [Fact]
     public async Task A_connect_racing_with_a_ban_never_ends_with_a_live_session_of_the_banned_user()
     {
-        await using var host = EngineHost.Start(_database, EngineHost.NewClock());
+        await using var host = EngineHost.Start(Database, EngineHost.NewClock());
         const int users = 150;
         const int sessionsPerUser = 3;
         var random = new Random(20261126);
@@ -118,9 +115,4 @@ public sealed class ConnectionRegistrySpecs : TestKit, IDisposable
         _output.WriteLine($"{accepted} of {outcomes.Count} racing sessions were admitted before the ban and kicked after it");
     }
 
-    public new void Dispose()
-    {
-        base.Dispose();
-        _database.Dispose();
-    }
 }
