@@ -9,7 +9,7 @@ namespace BanActors.Bans;
 /// One user's ban state, event-sourced. Answers a ban only after it is persisted, and records the
 /// expiry itself at the end time (its own timer while alive; the engine's expiry index wakes it otherwise).
 /// </summary>
-public sealed class UserBanActor : ReceivePersistentActor
+public sealed class UserBanActor : UntypedPersistentActor
 {
     /// <summary>Tells the actor to stop after its parent agreed to passivate it.</summary>
     public sealed class Stop
@@ -30,6 +30,8 @@ public sealed class UserBanActor : ReceivePersistentActor
     private ITimer? _expiryTimer;
     private IActorRef? _awaitingWrite;
     private bool _holdsPermit;
+    // The write that waits for a permit from the write gate; while set, other commands are stashed.
+    private (object Event, IActorRef? ReplyTo, Action OnPersisted)? _waitingForPermit;
 
     public UserBanActor(UserKey user, UserBanActorSettings settings)
     {
@@ -38,30 +40,62 @@ public sealed class UserBanActor : ReceivePersistentActor
         PersistenceId = user.PersistenceId;
         if (settings.JournalPluginId is not null) JournalPluginId = settings.JournalPluginId;
         if (settings.SnapshotPluginId is not null) SnapshotPluginId = settings.SnapshotPluginId;
-
-        Recover<UserBanned>(e => _until = e.Until);
-        Recover<UserUnbanned>(_ => _until = null);
-        Recover<SnapshotOffer>(offer =>
-        {
-            if (offer.Snapshot is BanSnapshot snapshot) _until = snapshot.Until;
-        });
-        Recover<RecoveryCompleted>(_ => OnRecovered());
-
-        Command<BanUser>(HandleBan);
-        Command<UnbanUser>(HandleUnban);
-        Command<GetBanStatus>(_ => Sender.Tell(CurrentStatus()));
-        Command<ExpireBan>(e => HandleExpiry(e.Until, Sender));
-        Command<ExpiryTimerFired>(e => HandleExpiry(e.Until, null));
-        Command<ReceiveTimeout>(_ => Context.Parent.Tell(_settings.Passivate(Stop.Instance)));
-        Command<Stop>(_ => Context.Stop(Self));
-        Command<SaveSnapshotSuccess>(_ => { });
-        Command<SaveSnapshotFailure>(f => _log.Warning(f.Cause, "Snapshot of {PersistenceId} failed", PersistenceId));
     }
 
     public override string PersistenceId { get; }
 
+    /// <summary>
+    /// Props that create the actor with a plain constructor call. <c>Props.Create(() =&gt; new UserBanActor(...))</c>
+    /// built and parsed an expression tree and created the actor by reflection, once per user actor started:
+    /// measurable on a burst of first bans (see docs/BENCHMARKS.md, "Allocation per first ban").
+    /// </summary>
     public static Props Props(UserKey user, UserBanActorSettings settings) =>
-        Akka.Actor.Props.Create(() => new UserBanActor(user, settings));
+        Akka.Actor.Props.CreateBy(new Producer(user, settings));
+
+    private sealed class Producer(UserKey user, UserBanActorSettings settings) : IIndirectActorProducer
+    {
+        public Type ActorType => typeof(UserBanActor);
+
+        public ActorBase Produce() => new UserBanActor(user, settings);
+
+        public void Release(ActorBase actor) { }
+    }
+
+    // Plain switches rather than ReceivePersistentActor's handler tables, which every instance built anew.
+    protected override void OnRecover(object message)
+    {
+        switch (message)
+        {
+            case UserBanned e: _until = e.Until; break;
+            case UserUnbanned: _until = null; break;
+            case SnapshotOffer { Snapshot: BanSnapshot snapshot }: _until = snapshot.Until; break;
+            case RecoveryCompleted: OnRecovered(); break;
+        }
+    }
+
+    protected override void OnCommand(object message)
+    {
+        if (_waitingForPermit is { } write)
+        {
+            WaitForPermit(message, write);
+            return;
+        }
+        switch (message)
+        {
+            case BanUser ban: HandleBan(ban); break;
+            case UnbanUser unban: HandleUnban(unban); break;
+            case GetBanStatus: Sender.Tell(CurrentStatus()); break;
+            case ExpireBan expire: HandleExpiry(expire.Until, Sender); break;
+            case ExpiryTimerFired fired: HandleExpiry(fired.Until, null); break;
+            case ReceiveTimeout: Context.Parent.Tell(_settings.Passivate(Stop.Instance)); break;
+            case Stop: Context.Stop(Self); break;
+            case SaveSnapshotSuccess: break;
+            case SaveSnapshotFailure failure:
+                _log.Warning(failure.Cause, "Snapshot of {PersistenceId} failed", PersistenceId);
+                break;
+            default: Unhandled(message); break;
+        }
+    }
 
     /// <summary>"Banned now?" depends only on the end time and the clock, never on whether a timer ran.</summary>
     public static bool IsBanned(DateTimeOffset? until, DateTimeOffset now) => until is { } u && now < u;
@@ -167,20 +201,28 @@ public sealed class UserBanActor : ReceivePersistentActor
             return;
         }
         gate.Tell(AcquireWritePermit.Instance);
-        BecomeStacked(() =>
+        _waitingForPermit = (@event, replyTo, onPersisted);
+    }
+
+    private void WaitForPermit(object message, (object Event, IActorRef? ReplyTo, Action OnPersisted) write)
+    {
+        switch (message)
         {
-            Command<WritePermitGranted>(_ =>
-            {
-                UnbecomeStacked();
+            case WritePermitGranted:
+                _waitingForPermit = null;
                 _holdsPermit = true;
-                PersistNow(@event, replyTo, onPersisted);
+                PersistNow(write.Event, write.ReplyTo, write.OnPersisted);
                 Stash.UnstashAll();
-            });
+                break;
             // The write is not durable yet, so the current state is the true answer; status questions (the connect
             // gate) must not wait behind a burst of writes.
-            Command<GetBanStatus>(_ => Sender.Tell(CurrentStatus()));
-            CommandAny(_ => Stash.Stash());
-        });
+            case GetBanStatus:
+                Sender.Tell(CurrentStatus());
+                break;
+            default:
+                Stash.Stash();
+                break;
+        }
     }
 
     private void PersistNow(object @event, IActorRef? replyTo, Action onPersisted)
