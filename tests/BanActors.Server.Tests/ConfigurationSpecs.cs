@@ -1,4 +1,5 @@
 using BanActors.Server.Tests.Support;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 
 namespace BanActors.Server.Tests;
@@ -25,5 +26,24 @@ public sealed class ConfigurationSpecs
         var error = await Assert.ThrowsAnyAsync<Exception>(() => ServerHost.StartAsync([new TestApp("bad-key", "s")]));
 
         Assert.Contains("bad-key", error.ToString());
+    }
+
+    [Theory]
+    [InlineData("Information", "Warning", Akka.Event.LogLevel.InfoLevel)]
+    [InlineData("Warning", "Warning", Akka.Event.LogLevel.WarningLevel)]
+    [InlineData("Warning", "Debug", Akka.Event.LogLevel.DebugLevel)]
+    [InlineData("Error", "None", Akka.Event.LogLevel.ErrorLevel)]
+    public void Akka_logs_at_the_most_verbose_level_the_host_configured(string defaultLevel, string bansLevel,
+        Akka.Event.LogLevel expected)
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["Logging:LogLevel:Default"] = defaultLevel,
+                ["Logging:LogLevel:BanActors"] = bansLevel,
+            })
+            .Build();
+
+        Assert.Equal(expected, BanActors.Server.Hosting.ServerHostingExtensions.AkkaLogLevel(configuration.GetSection("Logging:LogLevel")));
     }
 }

@@ -50,7 +50,11 @@ public static class ServerHostingExtensions
             engineOptions.Clock = sp.GetRequiredService<TimeProvider>();
             if (cluster is null) akka.WithBanEngine(engineOptions);
             else akka.WithBanEngineCluster(engineOptions, cluster);
-            akka.ConfigureLoggers(loggers => loggers.AddLoggerFactory());
+            akka.ConfigureLoggers(loggers =>
+            {
+                loggers.LogLevel = AkkaLogLevel(builder.Configuration.GetSection("Logging:LogLevel"));
+                loggers.AddLoggerFactory();
+            });
             configureAkka?.Invoke(akka, sp);
         });
         services.AddBanEngineFacade(engineOptions);
@@ -64,6 +68,26 @@ public static class ServerHostingExtensions
             TryFindTimeZone(sp.GetRequiredService<IOptions<BanActorsServerOptions>>().Value.TimeZone)!));
         services.AddHealthChecks().AddCheck<JournalHealthCheck>("journal");
         return builder;
+    }
+
+    /// <summary>
+    /// Akka's own log level: the most verbose level configured anywhere under <c>Logging:LogLevel</c>, so Akka never
+    /// drops an event that the host's logging would show, and does not build one (the engine logs every ban at
+    /// Information) that every category would filter out anyway.
+    /// </summary>
+    internal static Akka.Event.LogLevel AkkaLogLevel(IConfigurationSection levels)
+    {
+        var configured = levels.GetChildren()
+            .Select(level => Enum.TryParse<LogLevel>(level.Value, ignoreCase: true, out var parsed) ? parsed : LogLevel.Information)
+            .DefaultIfEmpty(LogLevel.Information)
+            .Min();
+        return configured switch
+        {
+            LogLevel.Trace or LogLevel.Debug => Akka.Event.LogLevel.DebugLevel,
+            LogLevel.Information => Akka.Event.LogLevel.InfoLevel,
+            LogLevel.Warning => Akka.Event.LogLevel.WarningLevel,
+            _ => Akka.Event.LogLevel.ErrorLevel,
+        };
     }
 
     /// <summary>Maps the RongCloud-compatible user endpoints and <c>GET /healthz</c>.</summary>
