@@ -32,6 +32,10 @@ public sealed class UserBanActor : UntypedPersistentActor
     private bool _holdsPermit;
     // The write that waits for a permit from the write gate; while set, other commands are stashed.
     private (object Event, IActorRef? ReplyTo, Action OnPersisted)? _waitingForPermit;
+    // Who sent a command while the actor recovers. Akka keeps those commands in an internal stash that it drops
+    // if recovery fails (the database cannot be read); their senders are then told at once instead of waiting
+    // for their own timeout.
+    private List<IActorRef>? _sentDuringRecovery;
 
     public UserBanActor(UserKey user, UserBanActorSettings settings)
     {
@@ -61,6 +65,12 @@ public sealed class UserBanActor : UntypedPersistentActor
         public void Release(ActorBase actor) { }
     }
 
+    protected override bool AroundReceive(Receive receive, object message)
+    {
+        if (!IsRecoveryFinished && message is IWithUserKey && !Sender.IsNobody()) (_sentDuringRecovery ??= []).Add(Sender);
+        return base.AroundReceive(receive, message);
+    }
+
     // Plain switches rather than ReceivePersistentActor's handler tables, which every instance built anew.
     protected override void OnRecover(object message)
     {
@@ -69,8 +79,18 @@ public sealed class UserBanActor : UntypedPersistentActor
             case UserBanned e: _until = e.Until; break;
             case UserUnbanned: _until = null; break;
             case SnapshotOffer { Snapshot: BanSnapshot snapshot }: _until = snapshot.Until; break;
-            case RecoveryCompleted: OnRecovered(); break;
+            case RecoveryCompleted:
+                _sentDuringRecovery = null;
+                OnRecovered();
+                break;
         }
+    }
+
+    protected override void OnRecoveryFailure(Exception reason, object? message = null)
+    {
+        base.OnRecoveryFailure(reason, message);
+        foreach (var sender in _sentDuringRecovery ?? []) sender.Tell(new BanCommandFailed(_user, "the journal could not be read"));
+        _sentDuringRecovery = null;
     }
 
     protected override void OnCommand(object message)

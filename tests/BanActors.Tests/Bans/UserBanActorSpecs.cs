@@ -194,6 +194,21 @@ public sealed class UserBanActorSpecs(ITestOutputHelper output) : DatabaseSpecs(
     }
 
     [Fact]
+    public async Task A_command_to_a_user_whose_history_cannot_be_read_fails_at_once_with_that_reason()
+    {
+        await using var host = EngineHost.Start(Database, EngineHost.NewClock(), o => o.AskTimeout = TimeSpan.FromSeconds(15));
+        await host.Engine.BanAsync(Alice, 10);
+        // The journal's table is gone from under the running engine: the next actor to start cannot recover.
+        Database.Execute("ALTER TABLE event_journal RENAME TO event_journal_gone");
+
+        var failure = await Assert.ThrowsAsync<BanEngineUnavailableException>(() =>
+            host.Engine.BanAsync(new UserKey("app1", "bob"), 10));
+
+        // Not "no durable answer within 15 s": the caller is told as soon as the recovery failed.
+        Assert.Equal("the journal could not be read", failure.Message);
+    }
+
+    [Fact]
     public async Task A_page_of_the_block_list_holds_at_most_a_thousand_bans()
     {
         await using var host = EngineHost.Start(Database, EngineHost.NewClock());
