@@ -35,22 +35,31 @@ public sealed class HttpBans : IScenario
         return psi;
     }
 
-    public async Task RunAsync(BenchOptions options, Report report)
+    /// <summary>
+    /// The real server on a free port with its database in <paramref name="dir"/>, answering <c>/healthz</c>; null
+    /// (and <paramref name="scenario"/> reported as skipped, with why) when it is not built or does not start.
+    /// </summary>
+    public static async Task<ServerProcess?> StartRealServerAsync(TempDir dir, string scenario, Report report)
     {
-        using var dir = new TempDir(Name);
         var port = RedisPeer.FreePort();
         var psi = RealServer(dir.Path, port);
         if (psi is null)
         {
-            report.Skip(Name, "src/BanActors.Server is not built next to the bench");
-            return;
+            report.Skip(scenario, "src/BanActors.Server is not built next to the bench");
+            return null;
         }
-        using var server = ServerProcess.Start(psi, port);
-        if (await server.WaitAnsweringAsync("/healthz", TimeSpan.FromSeconds(60)) is null)
-        {
-            report.Skip(Name, "the server did not start: " + server.RecentOutput);
-            return;
-        }
+        var server = ServerProcess.Start(psi, port);
+        if (await server.WaitAnsweringAsync("/healthz", TimeSpan.FromSeconds(60)) is not null) return server;
+        report.Skip(scenario, "the server did not start: " + server.RecentOutput);
+        server.Dispose();
+        return null;
+    }
+
+    public async Task RunAsync(BenchOptions options, Report report)
+    {
+        using var dir = new TempDir(Name);
+        using var server = await StartRealServerAsync(dir, Name, report);
+        if (server is null) return;
         using (var probe = new SignedHttp(server.Address, 1))
         {
             try

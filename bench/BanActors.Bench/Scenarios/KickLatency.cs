@@ -30,19 +30,8 @@ public sealed class KickLatency : IScenario
     public async Task RunAsync(BenchOptions options, Report report)
     {
         using var dir = new TempDir(Name);
-        var port = RedisPeer.FreePort();
-        var psi = HttpBans.RealServer(dir.Path, port);
-        if (psi is null)
-        {
-            report.Skip(Name, "src/BanActors.Server is not built next to the bench");
-            return;
-        }
-        using var server = ServerProcess.Start(psi, port);
-        if (await server.WaitAnsweringAsync("/healthz", TimeSpan.FromSeconds(60)) is null)
-        {
-            report.Skip(Name, "the server did not start: " + server.RecentOutput);
-            return;
-        }
+        using var server = await HttpBans.StartRealServerAsync(dir, Name, report);
+        if (server is null) return;
         using var http = new SignedHttp(server.Address, 64);
         try
         {

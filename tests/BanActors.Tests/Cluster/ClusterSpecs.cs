@@ -117,22 +117,7 @@ public sealed class ClusterSpecs : Akka.TestKit.Xunit2.TestKit
                 page.Bans.OrderBy(b => b.UserId));
         }, Converge);
 
-        Step("every ban listed; moving the clock past the last end time");
-        clock.Advance(until.Values.Max() - clock.GetUtcNow());
-        await AwaitAssertAsync(async () =>
-        {
-            // Retries of unconfirmed expiries are scheduled on the fake clock.
-            clock.Advance(TimeSpan.FromSeconds(5));
-            var last = await LastEventsAsync(node1.System);
-            foreach (var (user, end) in until)
-            {
-                var unbanned = Assert.IsType<UserUnbanned>(last[user]);
-                Assert.Equal(UnbanCause.Expired, unbanned.Cause);
-                Assert.Equal(end, unbanned.At);
-            }
-            Assert.Empty((await node1.Engine.ListActiveAsync(App, 0, 0)).Bans);
-        }, Converge, TimeSpan.FromMilliseconds(50));
-        Step("every ban lifted at its end time");
+        await EveryBanLiftsAtItsEndAsync(node1, clock, until);
     }
 
     [SkippableFact]
@@ -165,19 +150,28 @@ public sealed class ClusterSpecs : Akka.TestKit.Xunit2.TestKit
         foreach (var (user, end) in until)
             Assert.Equal(end, (await node1.Engine.GetStatusAsync(user)).Until);
 
+        await EveryBanLiftsAtItsEndAsync(node1, clock, until);
+    }
+
+    // Moves the clock past the last end time and waits until every ban is recorded as expired at its end and
+    // the block list is empty.
+    private async Task EveryBanLiftsAtItsEndAsync(ClusterNode node, FakeTimeProvider clock,
+        IReadOnlyDictionary<UserKey, DateTimeOffset> until)
+    {
         Step("every ban listed; moving the clock past the last end time");
         clock.Advance(until.Values.Max() - clock.GetUtcNow());
         await AwaitAssertAsync(async () =>
         {
+            // Retries of unconfirmed expiries are scheduled on the fake clock.
             clock.Advance(TimeSpan.FromSeconds(5));
-            var last = await LastEventsAsync(node1.System);
+            var last = await LastEventsAsync(node.System);
             foreach (var (user, end) in until)
             {
                 var unbanned = Assert.IsType<UserUnbanned>(last[user]);
                 Assert.Equal(UnbanCause.Expired, unbanned.Cause);
                 Assert.Equal(end, unbanned.At);
             }
-            Assert.Empty((await node1.Engine.ListActiveAsync(App, 0, 0)).Bans);
+            Assert.Empty((await node.Engine.ListActiveAsync(App, 0, 0)).Bans);
         }, Converge, TimeSpan.FromMilliseconds(50));
         Step("every ban lifted at its end time");
     }
