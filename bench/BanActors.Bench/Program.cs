@@ -12,9 +12,9 @@ if (args.Length >= 2 && args[0] == "--child")
     return await ChildProcess.RunAsync(args[1], args[2..]);
 
 var options = BenchOptions.Parse(args);
-EngineHost.LogLevel = options["akka-loglevel"] ?? "WARNING";
+BenchEngine.LogLevel = options["akka-loglevel"] ?? "WARNING";
 TempDir.Keep = options.Has("keep");
-EngineHost.JournalSync = (options["journal-sync"] ?? "full").ToUpperInvariant();
+BenchEngine.JournalSync = (options["journal-sync"] ?? "full").ToUpperInvariant();
 
 var report = new Report
 {
@@ -23,9 +23,9 @@ var report = new Report
 };
 Console.WriteLine($"BanActors.Bench on {report.Machine.Cores} cores, {report.Machine.Memory}, {report.Machine.Os}, {report.Machine.Dotnet}");
 Console.WriteLine($"load average at start: {report.Machine.LoadAverage}");
-report.Note($"in-process engine: journal synchronous={EngineHost.JournalSync}"
-    + (EngineHost.JournalSync == "NORMAL" ? " (SqliteConnectionPragmas setup added to the actor system)" : " (SQLite default, as the hosts ship the engine)")
-    + $"; Akka log level {EngineHost.LogLevel}; the real server (HTTP, kick) runs as shipped");
+report.Note($"in-process engine: journal synchronous={BenchEngine.JournalSync}"
+    + (BenchEngine.JournalSync == "NORMAL" ? " (SqliteConnectionPragmas setup added to the actor system)" : " (SQLite default, as the hosts ship the engine)")
+    + $"; Akka log level {BenchEngine.LogLevel}; the real server (HTTP, kick) runs as shipped");
 
 IScenario[] all =
 [

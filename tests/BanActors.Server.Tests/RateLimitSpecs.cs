@@ -92,7 +92,7 @@ public sealed class ConfiguredRateLimitSpecs(LowLimitServer fixture) : IClassFix
         Assert.NotNull(refused);
         Assert.Equal(1008, refused.Code);
         Assert.Equal("/user/block.json", refused.Json.GetProperty("url").GetString());
-        Assert.False((await _server.Engine.GetStatusAsync(new BanActors.Bans.UserKey(TestApps.A.AppKey, refusedUser))).IsBanned);
+        Assert.False((await _server.Engine.GetStatusAsync(new UserKey(TestApps.A.AppKey, refusedUser))).IsBanned);
         Assert.DoesNotContain($"\"{refusedUser}\"", (await client.PostAsync("/user/block/query.json")).Body);
     }
 }

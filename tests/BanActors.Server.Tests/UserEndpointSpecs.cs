@@ -114,7 +114,7 @@ public sealed class UserEndpointSpecs(DefaultServer fixture) : IClassFixture<Def
         var user = new UserKey(TestApps.A.AppKey, "online-user");
         Assert.Equal("{\"code\":200,\"status\":\"0\"}", (await A.PostAsync("/user/checkOnline.json", ("userId", "online-user"))).Body);
 
-        var admission = await _server.Engine.RegisterSessionAsync(user, new FakeSession("s1"));
+        var admission = await _server.Sessions.RegisterSessionAsync(user, new FakeSession("s1"));
         Assert.True(admission.IsAccepted);
         var online = await A.PostAsync("/user/checkOnline.json", ("userId", "online-user"));
 
@@ -124,7 +124,7 @@ public sealed class UserEndpointSpecs(DefaultServer fixture) : IClassFixture<Def
         var other = await _server.Client(TestApps.B).PostAsync("/user/checkOnline.json", ("userId", "online-user"));
         Assert.Equal("{\"code\":200,\"status\":\"0\"}", other.Body);
 
-        _server.Engine.UnregisterSession(user, "s1");
+        _server.Sessions.UnregisterSession(user, "s1");
         var offline = await PollAsync(() => A.PostAsync("/user/checkOnline.json", ("userId", "online-user")),
             r => r.Body.Contains("\"0\"", StringComparison.Ordinal));
         Assert.Equal("{\"code\":200,\"status\":\"0\"}", offline.Body);

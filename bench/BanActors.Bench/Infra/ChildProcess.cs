@@ -1,3 +1,4 @@
+using BanActors.Testing;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
@@ -22,8 +23,8 @@ public static class ChildProcess
         psi.ArgumentList.Add("--child");
         psi.ArgumentList.Add(mode);
         foreach (var a in args) psi.ArgumentList.Add(a);
-        psi.Environment["BENCH_AKKA_LOGLEVEL"] = EngineHost.LogLevel;
-        psi.Environment["BENCH_JOURNAL_SYNC"] = EngineHost.JournalSync;
+        psi.Environment["BENCH_AKKA_LOGLEVEL"] = BenchEngine.LogLevel;
+        psi.Environment["BENCH_JOURNAL_SYNC"] = BenchEngine.JournalSync;
         return psi;
     }
 
@@ -44,8 +45,8 @@ public static class ChildProcess
 
     public static async Task<int> RunAsync(string mode, string[] args)
     {
-        EngineHost.LogLevel = Environment.GetEnvironmentVariable("BENCH_AKKA_LOGLEVEL") ?? "WARNING";
-        EngineHost.JournalSync = Environment.GetEnvironmentVariable("BENCH_JOURNAL_SYNC") ?? "FULL";
+        BenchEngine.LogLevel = Environment.GetEnvironmentVariable("BENCH_AKKA_LOGLEVEL") ?? "WARNING";
+        BenchEngine.JournalSync = Environment.GetEnvironmentVariable("BENCH_JOURNAL_SYNC") ?? "FULL";
         switch (mode)
         {
             case "restart":
@@ -64,9 +65,9 @@ public static class ChildProcess
         var processStart = new DateTimeOffset(self.StartTime.ToUniversalTime());
         double SinceStart() => (DateTimeOffset.UtcNow - processStart).TotalMilliseconds;
 
-        await using var host = await EngineHost.StartAsync(db);
+        await using var host = await BenchEngine.StartAsync(db);
         // "Answering": the engine gives a durable answer to a status question (a user actor recovers from the journal).
-        await host.Engine.GetStatusAsync(new Bans.UserKey("bench", "probe"));
+        await host.Engine.GetStatusAsync(new UserKey("bench", "probe"));
         var engineMs = SinceStart();
         await host.WaitIndexReadyAsync(TimeSpan.FromMinutes(2));
         var readyMs = SinceStart();

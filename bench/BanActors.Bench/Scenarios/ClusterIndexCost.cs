@@ -26,8 +26,8 @@ public static class ClusterIndexCost
         var storage = new StorageOptions { Provider = StorageProvider.PostgreSql, ConnectionString = connectionString };
         var config = ConfigurationFactory.ParseString($"""
             akka.loggers = ["BanActors.Bench.Infra.BenchLogger, BanActors.Bench"]
-            akka.loglevel = {EngineHost.LogLevel}
-            akka.stdout-loglevel = {EngineHost.LogLevel}
+            akka.loglevel = {BenchEngine.LogLevel}
+            akka.stdout-loglevel = {BenchEngine.LogLevel}
             """).WithFallback(BanEngineConfig.For(storage));
 
         var writer = ActorSystem.Create("writer", config);
@@ -49,8 +49,7 @@ public static class ClusterIndexCost
         {
             var before = GC.GetTotalMemory(forceFullCollection: true);
             var watch = Stopwatch.StartNew();
-            var index = reader.ActorOf(ActiveBanIndex.Props(ActorRefs.Nobody, TimeProvider.System, BanEngineConfig.QueryPluginId,
-                followJournal: true), "index");
+            var index = reader.ActorOf(ActiveBanIndex.Props(ActorRefs.Nobody, TimeProvider.System, BanEngineConfig.QueryPluginId), "index");
             while (!await index.Ask<bool>(IsIndexReady.Instance, TimeSpan.FromMinutes(10)))
             {
                 if (watch.Elapsed > TimeSpan.FromMinutes(10)) throw new TimeoutException("the index did not rebuild within 10 minutes");
@@ -72,7 +71,7 @@ public static class ClusterIndexCost
                 count, null, count / Math.Max(rebuilt.TotalSeconds, 1e-9), "bans/s", null, 0, null,
                 $"rebuilt in {rebuilt.TotalSeconds:0.00} s; heap +{(after - before) / 1048576.0:0.0} MiB ({perBan:0} bytes per running ban) on the singleton's node; "
                 + $"journal {rows:N0} rows, {bytes / 1048576.0:0.0} MiB with indexes (written in batches of 1,000 in {wrote.TotalSeconds:0.0} s)"));
-            report.Add(new Row("cluster", $"index cost: unpaged block list (first {ActiveBanIndex.UnpagedLimit:N0} of {count:N0}), asked of the index",
+            report.Add(new Row("cluster", $"index cost: unpaged block list (first {BanRules.MaxPageSize:N0} of {count:N0}), asked of the index",
                 list.Count, 1, null, "", list.Summarize(), 0, null, null));
             report.Figure("cluster.index.n", count);
             report.Figure("cluster.index.rebuild_ms", rebuilt.TotalMilliseconds);
@@ -98,7 +97,7 @@ public static class ClusterIndexCost
             var batch = Enumerable.Range(start, Math.Min(1000, count - start)).Select(i =>
             {
                 var user = new UserKey("app1", $"user-{i}");
-                var banned = new UserBanned(user, now, now.AddMinutes(1 + i % BanLimits.MaxMinutes));
+                var banned = new UserBanned(user, now, now.AddMinutes(1 + i % BanRules.MaxMinutes));
                 return (IPersistentEnvelope)new AtomicWrite(new Persistent(new Tagged(banned, new[] { BanTags.Ban }), 1,
                     user.PersistenceId, writerGuid: "bench"));
             }).ToList();

@@ -9,8 +9,8 @@ namespace BanActors.Bench.Scenarios;
 
 /// <summary>
 /// Issue 5's cluster, measured: a throwaway PostgreSQL 15 and three cluster nodes (actor systems on 127.0.0.1) in
-/// this process, the engine wired by <c>ClusterBanEngine.Start</c> on the PostgreSQL journal. Node 1 is the seed and
-/// the oldest member, so it hosts the expiry index singleton and the shard coordinator.
+/// this process, the engine as <c>AddBanEngineCluster</c> runs it (the tests' <see cref="ClusterNode"/>) on the PostgreSQL journal. Node 1
+/// (the shared cluster's seed) is the oldest member, so it hosts the expiry index singleton and the shard coordinator.
 /// (a) durable bans/s of distinct users through node 1's facade, then spread over the three facades;
 /// (b) cross-node kick: sessions registered on node 3, bans through node 1, ban acknowledged → Kick seen;
 /// (0) first, the expiry index's cost with many running bans (<see cref="ClusterIndexCost"/>);
@@ -67,11 +67,15 @@ public sealed class ClusterScenario : IScenario
         }
         sw.Restart();
 
-        var nodes = new List<BenchClusterNode>();
+        var nodes = new List<ClusterNode>();
         try
         {
-            var all = await BenchClusterNode.StartThreeAsync(connectionString, heartbeatPause, stableAfter,
-                TimeSpan.FromSeconds(120), nodes, Step);
+            var (other1, seed, other2) = await ThreeNodeCluster.StartAsync(
+                (name, port, seedPort) => ClusterNode.StartAsync(name, port, seedPort, connectionString, TimeProvider.System,
+                    heartbeatPause: heartbeatPause, stableAfter: stableAfter, extraHocon: BenchEngine.Hocon),
+                nodes.Add, Step, TimeSpan.FromSeconds(120));
+            // The seed is the oldest member, so it is the node that the node-loss step terminates.
+            var all = new[] { seed, other1, other2 };
             report.Figure("cluster.start_ready_ms", sw.Elapsed.TotalMilliseconds);
             report.Note($"cluster: PostgreSQL ({ThrowawayPostgres.Settings}) and 3 nodes in the bench process on 127.0.0.1, "
                 + $"acceptable-heartbeat-pause {heartbeatPause.TotalSeconds:0} s, split-brain stable-after {stableAfter.TotalSeconds:0} s "
@@ -87,7 +91,24 @@ public sealed class ClusterScenario : IScenario
         }
     }
 
-    private static async Task Throughput(BenchOptions options, Report report, BenchClusterNode[] all)
+    /// <summary>
+    /// Every running ban of <paramref name="app"/> as the block list pages it: 1,000 a page, the HTTP API's largest
+    /// page (a larger page would be over Akka.Remote's frame size when the singleton is on another node).
+    /// </summary>
+    private static async Task<int> CountActiveAsync(ClusterNode node, string app)
+    {
+        const int size = 1_000;
+        var count = 0;
+        for (var page = 1; page <= 10_000; page++)
+        {
+            var got = (await node.Engine.ListActiveAsync(app, page, size).ConfigureAwait(false)).Bans.Count;
+            count += got;
+            if (got < size) break;
+        }
+        return count;
+    }
+
+    private static async Task Throughput(BenchOptions options, Report report, ClusterNode[] all)
     {
         var n = options.Count("cluster-n", 5_000, 1_000);
         var node1 = all[0].Engine;
@@ -109,7 +130,7 @@ public sealed class ClusterScenario : IScenario
         }
     }
 
-    private static async Task Kicks(BenchOptions options, Report report, BenchClusterNode[] all)
+    private static async Task Kicks(BenchOptions options, Report report, ClusterNode[] all)
     {
         var k = options.Count("cluster-kick-n", 1_000, 300);
         var (node1, node3) = (all[0].Engine, all[2].Engine);
@@ -164,7 +185,7 @@ public sealed class ClusterScenario : IScenario
         }
     }
 
-    private static async Task NodeLoss(BenchOptions options, Report report, BenchClusterNode[] all, TimeSpan stableAfter, Action<string> step)
+    private static async Task NodeLoss(BenchOptions options, Report report, ClusterNode[] all, TimeSpan stableAfter, Action<string> step)
     {
         var n = options.Count("cluster-loss-n", 10_000, 2_000);
         const string app = "loss";
@@ -184,14 +205,14 @@ public sealed class ClusterScenario : IScenario
             return;
         }
         var acknowledged = placed.Completed;
-        var listedBefore = await node2.CountActiveAsync(app);
+        var listedBefore = await CountActiveAsync(node2, app);
         for (var tries = 0; listedBefore < acknowledged && tries < 100; tries++)
         {
             await Task.Delay(100);
-            listedBefore = await node2.CountActiveAsync(app);
+            listedBefore = await CountActiveAsync(node2, app);
         }
         var totalRunning = 0;
-        foreach (var a in new[] { "bench", "warm", "kick", app }) totalRunning += await node2.CountActiveAsync(a);
+        foreach (var a in new[] { "bench", "warm", "kick", app }) totalRunning += await CountActiveAsync(node2, a);
         step($"{acknowledged:N0} bans acknowledged and listed ({totalRunning:N0} running in all apps); terminating node 1 (oldest: index singleton, coordinator) without leaving");
 
         var bound = TimeSpan.FromSeconds(options.Count("cluster-loss-seconds", 180, 180));
@@ -222,10 +243,10 @@ public sealed class ClusterScenario : IScenario
             {
                 try
                 {
-                    listed = await node3.CountActiveAsync(app);
+                    listed = await CountActiveAsync(node3, app);
                     firstAnswerMs ??= Ms();
                 }
-                catch (Exception ex) when (ex is TimeoutException or Akka.Actor.AskTimeoutException or BanActors.Hosting.BanEngineUnavailableException)
+                catch (Exception ex) when (ex is TimeoutException or Akka.Actor.AskTimeoutException or BanEngineUnavailableException)
                 {
                 }
                 if (listed >= acknowledged)

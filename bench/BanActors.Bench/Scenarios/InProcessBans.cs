@@ -1,3 +1,4 @@
+using BanActors.Testing;
 using BanActors.Bans;
 using BanActors.Bench.Infra;
 
@@ -21,7 +22,7 @@ public sealed class InProcessBans : IScenario
     public async Task RunAsync(BenchOptions options, Report report)
     {
         using var dir = new TempDir(Name);
-        await using var host = await EngineHost.StartAsync(dir.File("bans.db"));
+        await using var host = await BenchEngine.StartAsync(dir.File("bans.db"));
         await host.WaitIndexReadyAsync(TimeSpan.FromSeconds(30));
         var engine = host.Engine;
         const string app = "bench";

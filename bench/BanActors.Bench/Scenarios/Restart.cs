@@ -1,3 +1,4 @@
+using BanActors.Testing;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
@@ -26,10 +27,10 @@ public sealed class Restart : IScenario
         var full = dir.File("full.db");
         var empty = dir.File("empty.db");
 
-        await using (var host = await EngineHost.StartAsync(empty)) await host.WaitIndexReadyAsync(TimeSpan.FromSeconds(30));
+        await using (var host = await BenchEngine.StartAsync(empty)) await host.WaitIndexReadyAsync(TimeSpan.FromSeconds(30));
 
         long heapLive, rssLive, heapBase, rssBase;
-        await using (var host = await EngineHost.StartAsync(full))
+        await using (var host = await BenchEngine.StartAsync(full))
         {
             await host.WaitIndexReadyAsync(TimeSpan.FromSeconds(30));
             (heapBase, rssBase) = ChildProcess.MeasureMemory();

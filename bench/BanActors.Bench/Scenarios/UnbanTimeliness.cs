@@ -1,3 +1,4 @@
+using BanActors.Testing;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using Akka.Actor;
@@ -53,7 +54,7 @@ public sealed class UnbanTimeliness : IScenario
         var frozenAt = new DateTimeOffset(DateTimeOffset.UtcNow.Ticks / TimeSpan.TicksPerSecond * TimeSpan.TicksPerSecond, TimeSpan.Zero);
         var clock = new ControlledClock();
         clock.Freeze(frozenAt);
-        await using var host = await EngineHost.StartAsync(dir.File("bans.db"), clock);
+        await using var host = await BenchEngine.StartAsync(dir.File("bans.db"), clock);
         await host.WaitIndexReadyAsync(TimeSpan.FromSeconds(30));
         var engine = host.Engine;
         const string app = "bench";

@@ -14,8 +14,8 @@ public static class UserEndpoints
     /// <summary>RongCloud's limit of user ids per block or unblock request.</summary>
     public const int MaxUsersPerRequest = 20;
 
-    /// <summary>The largest page of the block list; page 0 (no paging) returns up to <see cref="ActiveBanIndex.UnpagedLimit"/>.</summary>
-    public const int MaxPageSize = ActiveBanIndex.UnpagedLimit;
+    /// <summary>The largest page of the block list; page 0 (no paging) returns up to <see cref="BanRules.MaxPageSize"/>.</summary>
+    public const int MaxPageSize = BanRules.MaxPageSize;
 
     public const int DefaultPageSize = 50;
 
@@ -36,8 +36,8 @@ public static class UserEndpoints
     private static async Task<IResult> BlockAsync(RongCloudContext context)
     {
         context.RequireBody();
-        var userIds = context.RequiredList("userId", MaxUsersPerRequest, BanLimits.MaxUserIdLength);
-        var minutes = context.RequiredInt("minute", BanLimits.MinMinutes, BanLimits.MaxMinutes);
+        var userIds = context.RequiredList("userId", MaxUsersPerRequest, BanRules.MaxUserIdLength);
+        var minutes = context.RequiredInt("minute", BanRules.MinMinutes, BanRules.MaxMinutes);
         var engine = Engine(context);
         await ForEachUserAsync(context, userIds, user => engine.BanAsync(user, minutes, context.Aborted));
         return RongCloudResults.Ok();
@@ -46,7 +46,7 @@ public static class UserEndpoints
     private static async Task<IResult> UnblockAsync(RongCloudContext context)
     {
         context.RequireBody();
-        var userIds = context.RequiredList("userId", MaxUsersPerRequest, BanLimits.MaxUserIdLength);
+        var userIds = context.RequiredList("userId", MaxUsersPerRequest, BanRules.MaxUserIdLength);
         var engine = Engine(context);
         await ForEachUserAsync(context, userIds, user => engine.UnbanAsync(user, context.Aborted));
         return RongCloudResults.Ok();
@@ -68,16 +68,16 @@ public static class UserEndpoints
     private static async Task<IResult> CheckOnlineAsync(RongCloudContext context)
     {
         context.RequireBody();
-        var userId = context.RequiredString("userId", BanLimits.MaxUserIdLength);
-        var online = await Engine(context).IsOnlineAsync(new UserKey(context.App.AppKey, userId), context.Aborted);
+        var userId = context.RequiredString("userId", BanRules.MaxUserIdLength);
+        var online = await context.Http.RequestServices.GetRequiredService<ISessionRegistry>().IsOnlineAsync(new UserKey(context.App.AppKey, userId), context.Aborted);
         return RongCloudResults.Ok(new { status = online ? "1" : "0" });
     }
 
     private static Task<IResult> GetTokenAsync(RongCloudContext context)
     {
         context.RequireBody();
-        var userId = context.RequiredString("userId", BanLimits.MaxUserIdLength);
-        // Checked for length but not required and not kept: this server sends no push notifications.
+        var userId = context.RequiredString("userId", BanRules.MaxUserIdLength);
+        // Checked for length but not required and not kept: the token does not carry them.
         context.OptionalString("name", MaxNameLength);
         context.OptionalString("portraitUri", MaxPortraitUriLength);
         var token = context.Http.RequestServices.GetRequiredService<TokenService>().Issue(context.App, userId);

@@ -23,7 +23,7 @@ public sealed class AppCatalog
         {
             if (string.IsNullOrEmpty(app.AppKey) || string.IsNullOrEmpty(app.AppSecret))
                 throw new InvalidOperationException("Every app needs an AppKey and an AppSecret");
-            if (!BanActors.Bans.BanLimits.IsValidAppKey(app.AppKey))
+            if (!BanRules.IsValidAppKey(app.AppKey))
                 throw new InvalidOperationException($"App key '{app.AppKey}' may only contain letters, digits, '_' and '.'");
             if (!_apps.TryAdd(app.AppKey, app))
                 throw new InvalidOperationException($"App key '{app.AppKey}' is configured twice");

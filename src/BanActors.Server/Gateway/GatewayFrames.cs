@@ -6,7 +6,7 @@ using BanActors.Messaging;
 
 namespace BanActors.Server.Gateway;
 
-/// <summary>The JSON text frames the server sends (see DESIGN.md, "IM gateway contract").</summary>
+/// <summary>The JSON text frames the server sends (docs/GATEWAY.md).</summary>
 public static class GatewayFrames
 {
     /// <summary>Connection codes are RongCloud's (310xx); the matching WebSocket close status is 40xx.</summary>

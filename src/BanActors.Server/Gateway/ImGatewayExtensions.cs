@@ -1,3 +1,4 @@
+using BanActors.Server.Api;
 using System.Net.WebSockets;
 using BanActors.Bans;
 using BanActors.Hosting;
@@ -44,13 +45,12 @@ public static partial class ImGatewayExtensions
         return app;
     }
 
-    private static async Task ConnectAsync(HttpContext context, TokenService tokens, IBanEngine engine,
+    private static async Task ConnectAsync(HttpContext context, TokenService tokens, ISessionRegistry sessions,
         MessageDelivery delivery, GatewayOptions options, IHostApplicationLifetime lifetime, ILoggerFactory loggers)
     {
         if (!context.WebSockets.IsWebSocketRequest)
         {
-            context.Response.StatusCode = StatusCodes.Status400BadRequest;
-            await context.Response.WriteAsJsonAsync(new { code = 1002, errorMessage = "a WebSocket upgrade is required", url = ConnectPath });
+            await RongCloudResults.Error(ErrorCodes.BadParameter, "a WebSocket upgrade is required", ConnectPath).ExecuteAsync(context);
             return;
         }
         var log = loggers.CreateLogger("BanActors.Server.Gateway");
@@ -72,7 +72,7 @@ public static partial class ImGatewayExtensions
             SessionAdmission admission;
             try
             {
-                admission = await engine.RegisterSessionAsync(user, session, context.RequestAborted);
+                admission = await sessions.RegisterSessionAsync(user, session, context.RequestAborted);
             }
             catch (BanEngineUnavailableException ex)
             {
@@ -94,7 +94,7 @@ public static partial class ImGatewayExtensions
         }
         finally
         {
-            engine.UnregisterSession(user, session.SessionId);
+            sessions.UnregisterSession(user, session.SessionId);
         }
     }
 

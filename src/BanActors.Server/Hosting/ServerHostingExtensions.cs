@@ -21,8 +21,8 @@ public static class ServerHostingExtensions
     /// Registers the ban engine (storage from <c>BanActors:Storage</c>, engine settings from <c>BanActors:Engine</c>,
     /// single node or, with <c>BanActors:Mode=Cluster</c>, a cluster node configured from <c>BanActors:Cluster</c>;
     /// Akka logs bridged to Microsoft.Extensions.Logging), the apps, tokens, signature check, rate limiter and
-    /// health check. The engine runs on the registered <see cref="TimeProvider"/> (the system clock unless a
-    /// test registered or replaced it), the same one the API uses for tokens and time stamps.
+    /// health check. The engine takes the registered <see cref="TimeProvider"/> from DI when it starts (the system
+    /// clock unless a test registered or replaced it), the same one the API uses for tokens and time stamps.
     /// </summary>
     /// <param name="configureAkka">Extra Akka setup, e.g. HOCON overrides.</param>
     public static WebApplicationBuilder AddBanActorsServer(this WebApplicationBuilder builder,
@@ -46,8 +46,6 @@ public static class ServerHostingExtensions
         var cluster = ClusterMode.Resolve(builder.Configuration, engineOptions);
         services.AddAkka(cluster?.SystemName ?? "banactors", (akka, sp) =>
         {
-            // Resolved here rather than at registration so that a clock registered later (tests) is the one used.
-            engineOptions.Clock = sp.GetRequiredService<TimeProvider>();
             if (cluster is null) akka.WithBanEngine(engineOptions);
             else akka.WithBanEngineCluster(engineOptions, cluster);
             akka.ConfigureLoggers(loggers =>

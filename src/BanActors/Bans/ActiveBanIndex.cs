@@ -7,35 +7,25 @@ using Akka.Streams.Dsl;
 
 namespace BanActors.Bans;
 
-/// <summary>Lists the running bans of one app, sorted by end time descending; answered with <see cref="ActiveBanPage"/>.</summary>
-/// <param name="Page">1-based page; 0 means no paging (the first <see cref="ActiveBanIndex.UnpagedLimit"/>).</param>
-/// <param name="Size">Bans per page, at most <see cref="ActiveBanIndex.UnpagedLimit"/>.</param>
-public sealed record ListActiveBans(string AppKey, int Page, int Size);
-
-/// <summary>One running ban.</summary>
-public sealed record ActiveBan(string UserId, DateTimeOffset Until);
-
-/// <summary>A page of running bans.</summary>
-public sealed record ActiveBanPage(IReadOnlyList<ActiveBan> Bans);
-
-/// <summary>Answers <c>true</c> once the index has been rebuilt from the journal.</summary>
-public sealed class IsIndexReady
-{
-    public static readonly IsIndexReady Instance = new();
-    private IsIndexReady() { }
-}
-
 /// <summary>
-/// The read side: every running ban of this engine, rebuilt from the journal's tagged events at start and
-/// kept current by <see cref="BanStarted"/>/<see cref="BanEnded"/>. It serves the block list and wakes a
-/// user's actor at the end of its ban, so bans lift on time after a restart with nobody asking and
-/// without keeping an actor alive per banned user.
+/// The read side of the bans and the durable half of their expiry. Rebuilt from the journal's tagged events at
+/// start, then kept current by <see cref="BanStarted"/>/<see cref="BanEnded"/> and by tailing the journal (the
+/// notices are at most once in a cluster; the tail makes sure no durable change is missed). It serves the block
+/// list and holds the wake-up of every running ban whose actor is not alive: a live actor holds its own timer and
+/// is watched, and when it stops the index takes the wake-up over (a durable reminder next to the actor's in-memory
+/// timer, as Orleans separates them). So there is one timer per running ban at any moment, and bans lift on time
+/// after a restart with nobody asking and no actor kept alive per banned user.
 /// </summary>
-public sealed class ActiveBanIndex : ReceiveActor, IWithStash, IWithTimers
+internal sealed class ActiveBanIndex : ReceiveActor, IWithStash
 {
-    public const int UnpagedLimit = 1000;
+    private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(5);
 
-    private sealed record Entry(DateTimeOffset? Until, long SequenceNr);
+    /// <summary>
+    /// The last known state of one user, kept after the ban ends as a tombstone: its sequence number is the
+    /// watermark that keeps a late or replayed notice from bringing an ended ban back.
+    /// </summary>
+    /// <param name="Holder">The live user actor that holds the wake-up itself; null when the index holds it.</param>
+    private sealed record Entry(DateTimeOffset? Until, long SequenceNr, IActorRef? Holder = null);
     private sealed class LoadState
     {
         public Dictionary<UserKey, Entry> Entries { get; } = new();
@@ -54,26 +44,22 @@ public sealed class ActiveBanIndex : ReceiveActor, IWithStash, IWithTimers
     private readonly string _queryPluginId;
     private readonly int _maxExpiriesInFlight;
     private readonly TimeSpan _expiryTimeout;
-    private readonly bool _followJournal;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private Dictionary<UserKey, Entry> _entries = new();
+    // Wake-ups the index holds, by due time; items made stale by a re-ban, an unban or an actor taking over are
+    // skipped when they come up rather than removed eagerly.
     private readonly PriorityQueue<UserKey, DateTimeOffset> _due = new();
+    private readonly Dictionary<IActorRef, UserKey> _holders = new();
     private int _inFlight;
     private ITimer? _dueTimer;
     private DateTimeOffset? _dueTimerAt;
+    private ITimer? _retryTimer;
     private long _journalOffset;
     private UniqueKillSwitch? _follower;
     private IMaterializer? _materializer;
 
-    /// <param name="followJournal">
-    /// Also tail the journal's live tag query after the rebuild. In a cluster the notifications travel by
-    /// DistributedPubSub, which is at-most-once (a node can die between persisting and publishing); the
-    /// journal tail makes sure no durable ban is missed, the notifications only make the index current sooner.
-    /// </param>
-    public ActiveBanIndex(IActorRef bans, TimeProvider clock, string queryPluginId, int maxExpiriesInFlight, TimeSpan expiryTimeout,
-        bool followJournal = false)
+    public ActiveBanIndex(IActorRef bans, TimeProvider clock, string queryPluginId, int maxExpiriesInFlight, TimeSpan expiryTimeout)
     {
-        _followJournal = followJournal;
         _bans = bans;
         _clock = clock;
         _queryPluginId = queryPluginId;
@@ -86,23 +72,23 @@ public sealed class ActiveBanIndex : ReceiveActor, IWithStash, IWithTimers
 
     private IMaterializer Materializer => _materializer ??= Context.Materializer();
 
-    public ITimerScheduler Timers { get; set; } = null!;
-
     public static Props Props(IActorRef bans, TimeProvider clock, string queryPluginId,
-        int maxExpiriesInFlight = 64, TimeSpan? expiryTimeout = null, bool followJournal = false) =>
+        int maxExpiriesInFlight = 64, TimeSpan? expiryTimeout = null) =>
         Akka.Actor.Props.Create(() => new ActiveBanIndex(bans, clock, queryPluginId, maxExpiriesInFlight,
-            expiryTimeout ?? TimeSpan.FromSeconds(30), followJournal));
+            expiryTimeout ?? TimeSpan.FromSeconds(30)));
 
     protected override void PreStart()
     {
         Context.System.EventStream.Subscribe(Self, typeof(BanStarted));
         Context.System.EventStream.Subscribe(Self, typeof(BanEnded));
+        Context.System.EventStream.Subscribe(Self, typeof(ExpiryTaken));
         StartLoad();
     }
 
     protected override void PostStop()
     {
         _dueTimer?.Dispose();
+        _retryTimer?.Dispose();
         _follower?.Shutdown();
         Context.System.EventStream.Unsubscribe(Self);
     }
@@ -114,7 +100,6 @@ public sealed class ActiveBanIndex : ReceiveActor, IWithStash, IWithTimers
             Self.Tell(new Status.Failure(new InvalidOperationException("the read journal could not start")));
             return;
         }
-        var materializer = Materializer;
         journal.CurrentEventsByTag(BanTags.Ban, Offset.NoOffset())
             .RunAggregate(new LoadState(), (state, envelope) =>
             {
@@ -125,7 +110,7 @@ public sealed class ActiveBanIndex : ReceiveActor, IWithStash, IWithTimers
                 }
                 if (envelope.Offset is Sequence seq && seq.Value > state.LastOffset) state.LastOffset = seq.Value;
                 return state;
-            }, materializer)
+            }, Materializer)
             .PipeTo(Self, success: state => new Loaded(state.Entries, state.LastOffset));
     }
 
@@ -172,10 +157,19 @@ public sealed class ActiveBanIndex : ReceiveActor, IWithStash, IWithTimers
         }
     }
 
+    private void RetryLater(object message)
+    {
+        _retryTimer?.Dispose();
+        var self = Self;
+        _retryTimer = ClockTimers.After(_clock, RetryDelay, () => self.Tell(message));
+    }
+
     private void Loading()
     {
         Receive<Loaded>(loaded =>
         {
+            // Notices that arrived during the load were stashed and are applied next; the rebuilt entries have no
+            // holder, so the index holds every running ban's wake-up until an actor takes it.
             _entries = loaded.Entries;
             _journalOffset = loaded.LastOffset;
             var running = 0;
@@ -188,13 +182,13 @@ public sealed class ActiveBanIndex : ReceiveActor, IWithStash, IWithTimers
             _log.Info("Ban index rebuilt: {Running} running bans", running);
             Become(Ready);
             Stash.UnstashAll();
-            if (_followJournal) StartFollowing();
+            StartFollowing();
             ScheduleDue();
         });
         Receive<Status.Failure>(failure =>
         {
-            _log.Error(failure.Cause, "Rebuilding the ban index from the journal failed; retrying in 5 s");
-            Timers.StartSingleTimer("reload", Reload.Instance, TimeSpan.FromSeconds(5));
+            _log.Error(failure.Cause, "Rebuilding the ban index from the journal failed; retrying in {Delay}", RetryDelay);
+            RetryLater(Reload.Instance);
         });
         Receive<Reload>(_ => StartLoad());
         Receive<IsIndexReady>(_ => Sender.Tell(false));
@@ -205,78 +199,109 @@ public sealed class ActiveBanIndex : ReceiveActor, IWithStash, IWithTimers
     {
         Receive<BanStarted>(e =>
         {
-            if (Apply(_entries, e.User, e.Until, e.SequenceNr))
-            {
-                _due.Enqueue(e.User, e.Until);
-                ScheduleDue();
-            }
+            if (!Apply(_entries, e.User, e.Until, e.SequenceNr)) return;
+            HeldBy(e.User, e.Holder);
         });
         Receive<BanEnded>(e => Apply(_entries, e.User, null, e.SequenceNr));
+        Receive<ExpiryTaken>(e =>
+        {
+            if (_entries.TryGetValue(e.User, out var entry) && entry.Until == e.Until) HeldBy(e.User, e.Holder);
+        });
+        Receive<Terminated>(t =>
+        {
+            if (!_holders.Remove(t.ActorRef, out var user)) return;
+            if (!_entries.TryGetValue(user, out var entry) || !Equals(entry.Holder, t.ActorRef)) return;
+            _entries[user] = entry with { Holder = null };
+            if (entry.Until is { } until) HoldWakeUp(user, until);
+        });
         Receive<JournalChange>(c =>
         {
             if (c.Offset > _journalOffset) _journalOffset = c.Offset;
-            if (Apply(_entries, c.User, c.Until, c.SequenceNr) && c.Until is { } until)
-            {
-                _due.Enqueue(c.User, until);
-                ScheduleDue();
-            }
+            // Seen here first, the change's notice was lost: whether an actor holds a timer is unknown, so the index
+            // holds a wake-up too (an early or second wake-up is harmless: the actor records each expiry once).
+            if (Apply(_entries, c.User, c.Until, c.SequenceNr) && c.Until is { } until) HoldWakeUp(c.User, until);
         });
         Receive<FollowFailed>(_ =>
         {
-            _log.Warning("Following the journal failed; resuming from offset {Offset} in 5 s", _journalOffset);
-            Timers.StartSingleTimer("follow", Follow.Instance, TimeSpan.FromSeconds(5));
+            _log.Warning("Following the journal failed; resuming from offset {Offset} in {Delay}", _journalOffset, RetryDelay);
+            RetryLater(Follow.Instance);
         });
         Receive<Follow>(_ => StartFollowing());
         Receive<Done>(_ => { });
         Receive<ListActiveBans>(q => Sender.Tell(List(q)));
         Receive<IsIndexReady>(_ => Sender.Tell(true));
+        Receive<GetExpiryHolders>(_ => Sender.Tell(Holders()));
         Receive<Due>(_ =>
         {
             _dueTimerAt = null;
             SendDueExpiries();
         });
-        Receive<ExpiryHandled>(handled =>
+        Receive<ExpiryHandled>(_ =>
         {
             _inFlight--;
-            // A stale entry (a notification replayed after the ban had ended) would otherwise stay forever.
-            if (_entries.TryGetValue(handled.User, out var entry) && entry.Until == handled.Until
-                && handled.Until <= _clock.GetUtcNow())
-                _entries.Remove(handled.User);
             SendDueExpiries();
         });
         Receive<ExpiryFailed>(f =>
         {
             _inFlight--;
             _log.Warning("Expiry of {User} was not confirmed; retrying", f.User);
-            if (_entries.TryGetValue(f.User, out var entry) && entry.Until == f.Until)
-                _due.Enqueue(f.User, _clock.GetUtcNow().AddSeconds(5));
+            if (_entries.TryGetValue(f.User, out var entry) && entry.Until == f.Until && entry.Holder is null)
+                _due.Enqueue(f.User, _clock.GetUtcNow() + RetryDelay);
             SendDueExpiries();
         });
     }
 
-    // Applies an event unless a newer one for the same user was seen already (notifications and the
-    // journal replay can overlap at start).
+    private void HeldBy(UserKey user, IActorRef holder)
+    {
+        var entry = _entries[user];
+        if (entry.Holder is { } previous && !previous.Equals(holder)) _holders.Remove(previous);
+        _entries[user] = entry with { Holder = holder };
+        if (_holders.TryAdd(holder, user)) Context.Watch(holder);
+        // A wake-up still queued for this user is skipped when it comes up; the queue's timer follows the new head.
+        ScheduleDue();
+    }
+
+    private void HoldWakeUp(UserKey user, DateTimeOffset until)
+    {
+        _due.Enqueue(user, until);
+        ScheduleDue();
+    }
+
+    // Applies an event unless a newer one for the same user was seen already (notifications and the journal replay
+    // can overlap at start, and a notice can arrive after the journal tail delivered the same change).
     private static bool Apply(Dictionary<UserKey, Entry> entries, UserKey user, DateTimeOffset? until, long sequenceNr)
     {
         if (entries.TryGetValue(user, out var existing) && existing.SequenceNr >= sequenceNr) return false;
-        if (until is null) entries.Remove(user);
-        else entries[user] = new Entry(until, sequenceNr);
+        entries[user] = new Entry(until, sequenceNr, until is null ? null : existing?.Holder);
         return true;
+    }
+
+    private bool IsHeldByIndex(UserKey user, DateTimeOffset at) =>
+        _entries.TryGetValue(user, out var entry) && entry.Until == at && entry.Holder is null;
+
+    private ExpiryHolders Holders()
+    {
+        var now = _clock.GetUtcNow();
+        var running = _entries.Where(kv => BanRules.IsBanned(kv.Value.Until, now)).ToList();
+        return new ExpiryHolders(
+            running.Where(kv => kv.Value.Holder is not null).Select(kv => kv.Key).ToList(),
+            running.Where(kv => kv.Value.Holder is null).Select(kv => kv.Key).ToList(),
+            _dueTimer is not null);
     }
 
     private ActiveBanPage List(ListActiveBans query)
     {
         var now = _clock.GetUtcNow();
         var running = _entries
-            .Where(kv => kv.Key.AppKey == query.AppKey && UserBanActor.IsBanned(kv.Value.Until, now))
+            .Where(kv => kv.Key.AppKey == query.AppKey && BanRules.IsBanned(kv.Value.Until, now))
             .Select(kv => new ActiveBan(kv.Key.UserId, kv.Value.Until!.Value))
             .OrderByDescending(b => b.Until)
             .ThenBy(b => b.UserId, StringComparer.Ordinal);
-        // Pages stay at most UnpagedLimit long: in a cluster the answer crosses nodes, and a page of 10,000 bans
+        // Pages stay at most MaxPageSize long: in a cluster the answer crosses nodes, and a page of 10,000 bans
         // is over Akka.Remote's frame size (it would be dropped and the caller would time out).
-        var size = Math.Clamp(query.Size, 0, UnpagedLimit);
+        var size = Math.Clamp(query.Size, 0, BanRules.MaxPageSize);
         var page = query.Page <= 0
-            ? running.Take(UnpagedLimit)
+            ? running.Take(BanRules.MaxPageSize)
             : running.Skip((int)Math.Min(int.MaxValue, (long)(query.Page - 1) * size)).Take(size);
         return new ActiveBanPage(page.ToList());
     }
@@ -287,8 +312,8 @@ public sealed class ActiveBanIndex : ReceiveActor, IWithStash, IWithTimers
         while (_inFlight < _maxExpiriesInFlight && _due.TryPeek(out var user, out var at) && at <= now)
         {
             _due.Dequeue();
-            // Stale queue items (re-banned, unbanned) are skipped here rather than removed eagerly.
-            if (!_entries.TryGetValue(user, out var entry) || entry.Until is not { } until || until > now) continue;
+            if (!_entries.TryGetValue(user, out var entry) || entry.Holder is not null || entry.Until is not { } until
+                || until > now) continue;
             _inFlight++;
             _bans.Ask<ExpiryHandled>(new ExpireBan(user, until), _expiryTimeout)
                 .PipeTo(Self, success: handled => handled, failure: _ => new ExpiryFailed(user, until));
@@ -296,8 +321,11 @@ public sealed class ActiveBanIndex : ReceiveActor, IWithStash, IWithTimers
         ScheduleDue();
     }
 
+    // One timer for the whole queue, armed for the earliest wake-up the index holds (none when it holds none).
     private void ScheduleDue()
     {
+        while (_due.TryPeek(out var head, out var headAt) && !IsHeldByIndex(head, headAt) && !IsRetry(head, headAt))
+            _due.Dequeue();
         // With every slot taken, the next ExpiryHandled drains the queue; a timer would only spin.
         if (_inFlight >= _maxExpiriesInFlight || !_due.TryPeek(out _, out var next))
         {
@@ -308,11 +336,12 @@ public sealed class ActiveBanIndex : ReceiveActor, IWithStash, IWithTimers
         }
         if (_dueTimerAt == next && _dueTimer is not null) return;
         _dueTimer?.Dispose();
-        var delay = next - _clock.GetUtcNow();
-        if (delay < TimeSpan.Zero) delay = TimeSpan.Zero;
-        if (delay > TimeSpan.FromDays(40)) delay = TimeSpan.FromDays(40);
         var self = Self;
         _dueTimerAt = next;
-        _dueTimer = _clock.CreateTimer(_ => self.Tell(Due.Instance), null, delay, Timeout.InfiniteTimeSpan);
+        _dueTimer = ClockTimers.At(_clock, next, () => self.Tell(Due.Instance));
     }
+
+    // A retried expiry is queued at "now + delay", not at its end time.
+    private bool IsRetry(UserKey user, DateTimeOffset at) =>
+        _entries.TryGetValue(user, out var entry) && entry.Holder is null && entry.Until is { } until && until < at;
 }

@@ -7,7 +7,7 @@ namespace BanActors.Bans;
 /// Stable binary format for ban events and snapshots. Manifests name the format version, not the CLR
 /// type, so types can be renamed or moved without breaking journals written years ago.
 /// </summary>
-public sealed class BanEventSerializer(ExtendedActorSystem system) : SerializerWithStringManifest(system)
+internal sealed class BanEventSerializer(ExtendedActorSystem system) : SerializerWithStringManifest(system)
 {
     public const int SerializerId = 4711;
 

@@ -1,37 +1,73 @@
+using Akka.Actor;
+
 namespace BanActors.Bans;
 
+/// <summary>A message addressed to one user's ban actor, so a router or shard region can route it.</summary>
+internal interface IWithUserKey
+{
+    UserKey User { get; }
+}
+
 /// <summary>Ban the user for <paramref name="Minutes"/> minutes from now (a re-ban replaces the end time).</summary>
-public sealed record BanUser(UserKey User, int Minutes) : IWithUserKey;
+internal sealed record BanUser(UserKey User, int Minutes) : IWithUserKey;
 
 /// <summary>Lift the user's ban now; succeeds when the user is not banned.</summary>
-public sealed record UnbanUser(UserKey User) : IWithUserKey;
+internal sealed record UnbanUser(UserKey User) : IWithUserKey;
 
 /// <summary>Ask for the user's ban status; answered with <see cref="BanStatus"/>.</summary>
-public sealed record GetBanStatus(UserKey User) : IWithUserKey;
+internal sealed record GetBanStatus(UserKey User) : IWithUserKey;
 
-/// <summary>Sent by the engine to a user whose ban is due to end; answered with <see cref="ExpiryHandled"/>.</summary>
-public sealed record ExpireBan(UserKey User, DateTimeOffset Until) : IWithUserKey;
-
-/// <summary>The ban is durable and in force until <paramref name="Until"/>.</summary>
-public sealed record BanAccepted(UserKey User, DateTimeOffset Until);
+/// <summary>
+/// Sent by the expiry index to a user whose ban is due to end and whose wake-up it holds; answered with
+/// <see cref="ExpiryHandled"/>.
+/// </summary>
+internal sealed record ExpireBan(UserKey User, DateTimeOffset Until) : IWithUserKey;
 
 /// <summary>The ban request was refused; nothing was persisted.</summary>
-public sealed record BanRejected(UserKey User, string Reason);
-
-/// <summary>The user is not banned (any more); durable when an unban had to be written.</summary>
-public sealed record UnbanAccepted(UserKey User, bool WasBanned);
+internal sealed record BanRejected(UserKey User, string Reason);
 
 /// <summary>The change could not be made durable (journal unavailable or rejected the write).</summary>
-public sealed record BanCommandFailed(UserKey User, string Reason);
-
-/// <summary>The ban status at the moment the actor answered.</summary>
-public sealed record BanStatus(UserKey User, bool IsBanned, DateTimeOffset? Until);
+internal sealed record BanCommandFailed(UserKey User, string Reason);
 
 /// <summary>The expiry of the ban ending at <paramref name="Until"/> is recorded (or was not due/needed).</summary>
-public sealed record ExpiryHandled(UserKey User, DateTimeOffset Until);
+internal sealed record ExpiryHandled(UserKey User, DateTimeOffset Until);
 
-/// <summary>Published after <see cref="UserBanned"/> is persisted; sessions of the user must close.</summary>
-public sealed record BanStarted(UserKey User, DateTimeOffset Until, long SequenceNr);
+/// <summary>
+/// Published after <see cref="UserBanned"/> is persisted: sessions of the user must close, and the expiry index learns
+/// that <paramref name="Holder"/> (the user's live actor) holds the wake-up at <paramref name="Until"/>.
+/// </summary>
+internal sealed record BanStarted(UserKey User, DateTimeOffset Until, long SequenceNr, IActorRef Holder);
 
 /// <summary>Published after <see cref="UserUnbanned"/> is persisted.</summary>
-public sealed record BanEnded(UserKey User, DateTimeOffset At, UnbanCause Cause, long SequenceNr);
+internal sealed record BanEnded(UserKey User, DateTimeOffset At, UnbanCause Cause, long SequenceNr);
+
+/// <summary>
+/// Published by a user actor that started with a running ban and armed its own timer: the expiry index drops its
+/// wake-up for it and watches <paramref name="Holder"/>, taking the wake-up back if that actor stops first.
+/// </summary>
+internal sealed record ExpiryTaken(UserKey User, DateTimeOffset Until, IActorRef Holder);
+
+/// <summary>Lists the running bans of one app, sorted by end time descending; answered with <see cref="ActiveBanPage"/>.</summary>
+/// <param name="Page">1-based page; 0 means no paging (the first <see cref="BanRules.MaxPageSize"/>).</param>
+/// <param name="Size">Bans per page, at most <see cref="BanRules.MaxPageSize"/>.</param>
+internal sealed record ListActiveBans(string AppKey, int Page, int Size);
+
+/// <summary>Answers <c>true</c> once the index has been rebuilt from the journal.</summary>
+internal sealed class IsIndexReady
+{
+    public static readonly IsIndexReady Instance = new();
+    private IsIndexReady() { }
+}
+
+/// <summary>Who holds the wake-up of each running ban; answered with <see cref="ExpiryHolders"/> (for specs).</summary>
+internal sealed class GetExpiryHolders
+{
+    public static readonly GetExpiryHolders Instance = new();
+    private GetExpiryHolders() { }
+}
+
+/// <param name="HeldByActors">Running bans whose live user actor holds its own timer.</param>
+/// <param name="HeldByIndex">Running bans whose wake-up waits in the index.</param>
+/// <param name="IndexTimerArmed">Whether the index's one timer (for the earliest wake-up it holds) is armed.</param>
+internal sealed record ExpiryHolders(IReadOnlyCollection<UserKey> HeldByActors, IReadOnlyCollection<UserKey> HeldByIndex,
+    bool IndexTimerArmed);

@@ -6,10 +6,11 @@ using Akka.Persistence.Journal;
 namespace BanActors.Bans;
 
 /// <summary>
-/// One user's ban state, event-sourced. Answers a ban only after it is persisted, and records the
-/// expiry itself at the end time (its own timer while alive; the engine's expiry index wakes it otherwise).
+/// One user's ban state, event-sourced. Answers a ban only after it is persisted, and records the expiry itself at
+/// the end time. While alive and banned it holds the only timer of its ban; the expiry index watches it and holds
+/// the wake-up instead once it stops (passivated, crashed, its node lost), and wakes it at the end time.
 /// </summary>
-public sealed class UserBanActor : UntypedPersistentActor
+internal sealed class UserBanActor : UntypedPersistentActor
 {
     /// <summary>Tells the actor to stop after its parent agreed to passivate it.</summary>
     public sealed class Stop
@@ -19,9 +20,6 @@ public sealed class UserBanActor : UntypedPersistentActor
     }
 
     private sealed record ExpiryTimerFired(DateTimeOffset Until);
-
-    // Timers beyond this are re-armed when they fire; System.Threading timers cap near 49 days.
-    private static readonly TimeSpan MaxTimerDelay = TimeSpan.FromDays(40);
 
     private readonly UserKey _user;
     private readonly UserBanActorSettings _settings;
@@ -51,7 +49,7 @@ public sealed class UserBanActor : UntypedPersistentActor
     /// <summary>
     /// Props that create the actor with a plain constructor call. <c>Props.Create(() =&gt; new UserBanActor(...))</c>
     /// built and parsed an expression tree and created the actor by reflection, once per user actor started:
-    /// measurable on a burst of first bans (see docs/BENCHMARKS.md, "Allocation per first ban").
+    /// measurable on a burst of first bans (docs/BENCHMARKS.md, "What was learned").
     /// </summary>
     public static Props Props(UserKey user, UserBanActorSettings settings) =>
         Akka.Actor.Props.CreateBy(new Producer(user, settings));
@@ -117,14 +115,11 @@ public sealed class UserBanActor : UntypedPersistentActor
         }
     }
 
-    /// <summary>"Banned now?" depends only on the end time and the clock, never on whether a timer ran.</summary>
-    public static bool IsBanned(DateTimeOffset? until, DateTimeOffset now) => until is { } u && now < u;
-
     private DateTimeOffset Now => _settings.Clock.GetUtcNow();
 
     private BanStatus CurrentStatus()
     {
-        var banned = IsBanned(_until, Now);
+        var banned = BanRules.IsBanned(_until, Now);
         return new BanStatus(_user, banned, banned ? _until : null);
     }
 
@@ -133,9 +128,15 @@ public sealed class UserBanActor : UntypedPersistentActor
         if (_until is { } until)
         {
             if (Now >= until)
+            {
                 Self.Tell(new ExpiryTimerFired(until));
+            }
             else
+            {
+                // The index holds a wake-up for every running ban whose actor is not alive; this one now holds its own.
                 ArmExpiry(until);
+                _settings.Publish(new ExpiryTaken(_user, until, Self));
+            }
         }
         Context.SetReceiveTimeout(_settings.IdleTimeout);
     }
@@ -147,7 +148,7 @@ public sealed class UserBanActor : UntypedPersistentActor
             Sender.Tell(new BanRejected(cmd.User, "message routed to the wrong user"));
             return;
         }
-        if (BanLimits.Validate(cmd.User, cmd.Minutes) is { } reason)
+        if (BanRules.ValidateBan(cmd.User, cmd.Minutes) is { } reason)
         {
             Sender.Tell(new BanRejected(cmd.User, reason));
             return;
@@ -160,7 +161,7 @@ public sealed class UserBanActor : UntypedPersistentActor
         {
             _until = banned.Until;
             ArmExpiry(banned.Until);
-            _settings.Publish(new BanStarted(_user, banned.Until, LastSequenceNr));
+            _settings.Publish(new BanStarted(_user, banned.Until, LastSequenceNr, Self));
             replyTo.Tell(new BanAccepted(_user, banned.Until));
             _log.Info("Banned {User} until {Until:o}", _user, banned.Until);
         });
@@ -175,7 +176,7 @@ public sealed class UserBanActor : UntypedPersistentActor
         }
 
         var now = Now;
-        var wasBanned = IsBanned(until, now);
+        var wasBanned = BanRules.IsBanned(until, now);
         // A ban that already ran out is recorded as expired at its end time, not as a manual unban.
         var unbanned = wasBanned
             ? new UserUnbanned(_user, now, UnbanCause.Manual)
@@ -273,12 +274,9 @@ public sealed class UserBanActor : UntypedPersistentActor
     private void ArmExpiry(DateTimeOffset until)
     {
         DisarmExpiry();
-        var delay = until - Now;
-        if (delay < TimeSpan.Zero) delay = TimeSpan.Zero;
-        if (delay > MaxTimerDelay) delay = MaxTimerDelay;
         var self = Self;
         var fired = new ExpiryTimerFired(until);
-        _expiryTimer = _settings.Clock.CreateTimer(_ => self.Tell(fired), null, delay, Timeout.InfiniteTimeSpan);
+        _expiryTimer = ClockTimers.At(_settings.Clock, until, () => self.Tell(fired));
     }
 
     private void DisarmExpiry()

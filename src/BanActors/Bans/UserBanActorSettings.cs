@@ -14,7 +14,7 @@ namespace BanActors.Bans;
 /// <param name="Passivate">Builds the message sent to the parent to passivate (local router or shard).</param>
 /// <param name="SnapshotEvery">Save a snapshot every N events so recovery stays short.</param>
 /// <param name="WriteGate">The node's <see cref="Bans.WriteGate"/>; null writes without waiting for a permit.</param>
-public sealed record UserBanActorSettings(
+internal sealed record UserBanActorSettings(
     TimeProvider Clock,
     Action<object> Publish,
     TimeSpan IdleTimeout,

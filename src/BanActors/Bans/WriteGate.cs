@@ -3,21 +3,21 @@ using Akka.Actor;
 namespace BanActors.Bans;
 
 /// <summary>Asks the node's <see cref="WriteGate"/> for a turn to write to the journal; answered with <see cref="WritePermitGranted"/>.</summary>
-public sealed class AcquireWritePermit
+internal sealed class AcquireWritePermit
 {
     public static readonly AcquireWritePermit Instance = new();
     private AcquireWritePermit() { }
 }
 
 /// <summary>The holder may write now and must send <see cref="ReleaseWritePermit"/> afterwards (or stop).</summary>
-public sealed class WritePermitGranted
+internal sealed class WritePermitGranted
 {
     public static readonly WritePermitGranted Instance = new();
     private WritePermitGranted() { }
 }
 
 /// <summary>Gives the permit back.</summary>
-public sealed class ReleaseWritePermit
+internal sealed class ReleaseWritePermit
 {
     public static readonly ReleaseWritePermit Instance = new();
     private ReleaseWritePermit() { }
@@ -30,7 +30,7 @@ public sealed class ReleaseWritePermit
 /// bans included. Here the wait is outside the journal, bounded only by the caller's own timeout. A holder that
 /// stops (passivated, crashed) gives its permit back through DeathWatch, so permits never leak.
 /// </summary>
-public sealed class WriteGate : ReceiveActor
+internal sealed class WriteGate : ReceiveActor
 {
     private readonly int _permits;
     private readonly HashSet<IActorRef> _holders = new();

@@ -12,7 +12,7 @@ namespace BanActors.Cluster;
 /// notifications, list and online queries, live message delivery. String manifests name the message and its version, not the CLR type,
 /// so nodes of two releases can talk during a rolling upgrade. Persisted events use <see cref="BanEventSerializer"/>.
 /// </summary>
-public sealed class BanMessageSerializer(ExtendedActorSystem system) : SerializerWithStringManifest(system)
+internal sealed class BanMessageSerializer(ExtendedActorSystem system) : SerializerWithStringManifest(system)
 {
     public const int SerializerId = 4712;
 
@@ -27,17 +27,18 @@ public sealed class BanMessageSerializer(ExtendedActorSystem system) : Serialize
     private const string BanCommandFailedV1 = "BF1";
     private const string BanStatusV1 = "ST1";
     private const string ExpiryHandledV1 = "EH1";
-    private const string BanStartedV1 = "BS1";
+    private const string BanStartedV2 = "BS2";
+    private const string ExpiryTakenV1 = "ET1";
     private const string BanEndedV1 = "BE1";
     private const string ListActiveBansV1 = "LA1";
     private const string ActiveBanPageV1 = "AP1";
     private const string IsIndexReadyV1 = "IR1";
-    private const string GetNodeOnlineStatusV1 = "GO1";
+    private const string GetOnlineStatusV2 = "GO2";
     private const string OnlineStatusV1 = "OS1";
     private const string UserMessageV1 = "UM1";
-    private const string DeliverToNodeUserV1 = "DN1";
+    private const string DeliverToUserV2 = "DN2";
     private const string MessageDeliveredV1 = "MD1";
-    private const string NodeKeptMessagesAvailableV1 = "NK1";
+    private const string KeptMessagesAvailableV2 = "NK2";
 
     public override int Identifier => SerializerId;
 
@@ -54,17 +55,18 @@ public sealed class BanMessageSerializer(ExtendedActorSystem system) : Serialize
         BanCommandFailed => BanCommandFailedV1,
         BanStatus => BanStatusV1,
         ExpiryHandled => ExpiryHandledV1,
-        BanStarted => BanStartedV1,
+        BanStarted => BanStartedV2,
+        ExpiryTaken => ExpiryTakenV1,
         BanEnded => BanEndedV1,
         ListActiveBans => ListActiveBansV1,
         ActiveBanPage => ActiveBanPageV1,
         IsIndexReady => IsIndexReadyV1,
-        GetNodeOnlineStatus => GetNodeOnlineStatusV1,
+        GetOnlineStatus => GetOnlineStatusV2,
         OnlineStatus => OnlineStatusV1,
         UserMessage => UserMessageV1,
-        DeliverToNodeUser => DeliverToNodeUserV1,
+        DeliverToUser => DeliverToUserV2,
         MessageDelivered => MessageDeliveredV1,
-        NodeKeptMessagesAvailable => NodeKeptMessagesAvailableV1,
+        KeptMessagesAvailable => KeptMessagesAvailableV2,
         _ => throw new ArgumentException($"Cannot serialize {o.GetType()}", nameof(o)),
     };
 
@@ -86,7 +88,8 @@ public sealed class BanMessageSerializer(ExtendedActorSystem system) : Serialize
                 case BanCommandFailed m: WriteUser(w, m.User); w.Write(m.Reason); break;
                 case BanStatus m: WriteUser(w, m.User); w.Write(m.IsBanned); WriteOptionalTime(w, m.Until); break;
                 case ExpiryHandled m: WriteUser(w, m.User); WriteTime(w, m.Until); break;
-                case BanStarted m: WriteUser(w, m.User); WriteTime(w, m.Until); w.Write(m.SequenceNr); break;
+                case BanStarted m: WriteUser(w, m.User); WriteTime(w, m.Until); w.Write(m.SequenceNr); WriteRef(w, m.Holder); break;
+                case ExpiryTaken m: WriteUser(w, m.User); WriteTime(w, m.Until); WriteRef(w, m.Holder); break;
                 case BanEnded m: WriteUser(w, m.User); WriteTime(w, m.At); w.Write((byte)m.Cause); w.Write(m.SequenceNr); break;
                 case ListActiveBans m: w.Write(m.AppKey); w.Write(m.Page); w.Write(m.Size); break;
                 case ActiveBanPage m:
@@ -98,12 +101,12 @@ public sealed class BanMessageSerializer(ExtendedActorSystem system) : Serialize
                     }
                     break;
                 case IsIndexReady: break;
-                case GetNodeOnlineStatus m: WriteUser(w, m.User); break;
+                case GetOnlineStatus m: WriteUser(w, m.User); break;
                 case OnlineStatus m: WriteUser(w, m.User); w.Write(m.IsOnline); w.Write(m.Sessions); break;
                 case UserMessage m: WriteMessage(w, m); break;
-                case DeliverToNodeUser m: WriteMessage(w, m.Message); break;
+                case DeliverToUser m: WriteMessage(w, m.Message); break;
                 case MessageDelivered m: WriteUser(w, m.User); w.Write(m.Sessions); break;
-                case NodeKeptMessagesAvailable m: WriteUser(w, m.User); break;
+                case KeptMessagesAvailable m: WriteUser(w, m.User); break;
                 default: throw new ArgumentException($"Cannot serialize {obj.GetType()}", nameof(obj));
             }
         }
@@ -127,17 +130,18 @@ public sealed class BanMessageSerializer(ExtendedActorSystem system) : Serialize
             BanCommandFailedV1 => new BanCommandFailed(ReadUser(r), r.ReadString()),
             BanStatusV1 => new BanStatus(ReadUser(r), r.ReadBoolean(), ReadOptionalTime(r)),
             ExpiryHandledV1 => new ExpiryHandled(ReadUser(r), ReadTime(r)),
-            BanStartedV1 => new BanStarted(ReadUser(r), ReadTime(r), r.ReadInt64()),
+            BanStartedV2 => new BanStarted(ReadUser(r), ReadTime(r), r.ReadInt64(), ReadRef(r)),
+            ExpiryTakenV1 => new ExpiryTaken(ReadUser(r), ReadTime(r), ReadRef(r)),
             BanEndedV1 => new BanEnded(ReadUser(r), ReadTime(r), (UnbanCause)r.ReadByte(), r.ReadInt64()),
             ListActiveBansV1 => new ListActiveBans(r.ReadString(), r.ReadInt32(), r.ReadInt32()),
             ActiveBanPageV1 => ReadPage(r),
             IsIndexReadyV1 => IsIndexReady.Instance,
-            GetNodeOnlineStatusV1 => new GetNodeOnlineStatus(ReadUser(r)),
+            GetOnlineStatusV2 => new GetOnlineStatus(ReadUser(r)),
             OnlineStatusV1 => new OnlineStatus(ReadUser(r), r.ReadBoolean(), r.ReadInt32()),
             UserMessageV1 => ReadMessage(r),
-            DeliverToNodeUserV1 => new DeliverToNodeUser(ReadMessage(r)),
+            DeliverToUserV2 => new DeliverToUser(ReadMessage(r)),
             MessageDeliveredV1 => new MessageDelivered(ReadUser(r), r.ReadInt32()),
-            NodeKeptMessagesAvailableV1 => new NodeKeptMessagesAvailable(ReadUser(r)),
+            KeptMessagesAvailableV2 => new KeptMessagesAvailable(ReadUser(r)),
             _ => throw new SerializationException($"Unknown ban message manifest '{manifest}'"),
         };
     }
@@ -150,7 +154,7 @@ public sealed class BanMessageSerializer(ExtendedActorSystem system) : Serialize
         return new ActiveBanPage(bans);
     }
 
-    // One layout for a message alone and inside DeliverToNodeUser; a change of it needs new manifests for both.
+    // One layout for a message alone and inside DeliverToUser; a change of it needs new manifests for both.
     private static void WriteMessage(BinaryWriter w, UserMessage m)
     {
         w.Write(m.MsgUid);
@@ -173,6 +177,10 @@ public sealed class BanMessageSerializer(ExtendedActorSystem system) : Serialize
     }
 
     private static string? ReadOptionalString(BinaryReader r) => r.ReadBoolean() ? r.ReadString() : null;
+
+    private static void WriteRef(BinaryWriter w, IActorRef actor) => w.Write(Akka.Serialization.Serialization.SerializedActorPath(actor));
+
+    private IActorRef ReadRef(BinaryReader r) => system.Provider.ResolveActorRef(r.ReadString());
 
     private static void WriteUser(BinaryWriter w, UserKey user)
     {

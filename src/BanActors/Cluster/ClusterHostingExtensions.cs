@@ -2,8 +2,6 @@ using Akka.Cluster.Hosting;
 using Akka.Cluster.Hosting.SBR;
 using Akka.Hosting;
 using Akka.Remote.Hosting;
-using BanActors.Hosting;
-using BanActors.Storage;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace BanActors.Cluster;
@@ -12,15 +10,31 @@ namespace BanActors.Cluster;
 public static class ClusterHostingExtensions
 {
     /// <summary>
-    /// Cluster mode of <see cref="BanActors.Hosting.AkkaHostingExtensions.WithBanEngine"/>: remoting and clustering from
-    /// <paramref name="cluster"/>, the engine's HOCON, and this node's actors registered under the same keys, so
-    /// <see cref="IBanEngine"/> and every caller work unchanged. Use PostgreSQL storage: all nodes share the journal.
+    /// Cluster mode of <see cref="BanEngineHostingExtensions.AddBanEngine"/>: an actor system named
+    /// <see cref="BanClusterOptions.SystemName"/> that joins the cluster, and <see cref="IBanEngine"/> and
+    /// <see cref="ISessionRegistry"/> in DI, working as on one node. Use PostgreSQL storage: all nodes share the journal.
+    /// </summary>
+    public static IServiceCollection AddBanEngineCluster(this IServiceCollection services, BanEngineOptions options,
+        BanClusterOptions cluster, Action<AkkaConfigurationBuilder, IServiceProvider>? configure = null)
+    {
+        services.AddAkka(cluster.SystemName, (akka, sp) =>
+        {
+            akka.WithBanEngineCluster(options, cluster);
+            configure?.Invoke(akka, sp);
+        });
+        return services.AddBanEngineFacade(options);
+    }
+
+    /// <summary>
+    /// Cluster mode of <see cref="BanEngineHostingExtensions.WithBanEngine(AkkaConfigurationBuilder, BanEngineOptions)"/>:
+    /// remoting and clustering from <paramref name="cluster"/>, the engine, and a keep-majority split-brain resolver.
     /// </summary>
     public static AkkaConfigurationBuilder WithBanEngineCluster(this AkkaConfigurationBuilder builder,
         BanEngineOptions options, BanClusterOptions cluster)
     {
-        BanEngineConfig.PrepareStorage(options.Storage);
-        builder.AddHocon(ClusterBanEngine.Config(options.Storage, cluster), HoconAddMode.Prepend);
+        if (options.Storage.Provider != StorageProvider.PostgreSql)
+            throw new InvalidOperationException(
+                "Cluster mode needs a journal that every node shares: use StorageProvider.PostgreSql.");
         builder.WithRemoting(new RemoteOptions
         {
             HostName = cluster.Hostname,
@@ -33,23 +47,6 @@ public static class ClusterHostingExtensions
             Roles = cluster.Roles,
             SplitBrainResolver = new KeepMajorityOption(),
         });
-        builder.WithActors((system, registry) =>
-            BanActors.Hosting.AkkaHostingExtensions.Register(registry, ClusterBanEngine.Start(system, options, cluster)));
-        return builder;
-    }
-
-    /// <summary>
-    /// Cluster mode of <see cref="BanActors.Hosting.AkkaHostingExtensions.AddBanEngine"/>: an actor system named
-    /// <see cref="BanClusterOptions.SystemName"/> that joins the cluster, and <see cref="IBanEngine"/> in DI.
-    /// </summary>
-    public static IServiceCollection AddBanEngineCluster(this IServiceCollection services, BanEngineOptions options,
-        BanClusterOptions cluster, Action<AkkaConfigurationBuilder, IServiceProvider>? configure = null)
-    {
-        services.AddAkka(cluster.SystemName, (akka, sp) =>
-        {
-            akka.WithBanEngineCluster(options, cluster);
-            configure?.Invoke(akka, sp);
-        });
-        return services.AddBanEngineFacade(options);
+        return builder.WithBanEngine(options, new ClusterTopology(cluster), ClusterTopology.Config(cluster));
     }
 }

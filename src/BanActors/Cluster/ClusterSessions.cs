@@ -8,11 +8,11 @@ namespace BanActors.Cluster;
 /// <summary>
 /// The cluster-wide view of sessions: takes the questions and deliveries that a node's connection registry cannot
 /// answer alone (<see cref="GetOnlineStatus"/>, <see cref="DeliverToUser"/>, <see cref="KeptMessagesAvailable"/>)
-/// and hands their node-local variant to the registry of every reachable member, adding up the answers. Sessions
+/// and asks the same of the registry of every reachable member, adding up the answers. Sessions
 /// live where the client connected, so this is the only place that sees them all; nothing has to be cleaned up
 /// when a node dies with its sessions.
 /// </summary>
-public sealed class ClusterSessions : ReceiveActor
+internal sealed class ClusterSessions : ReceiveActor
 {
     private readonly string _registryPath;
     private readonly TimeSpan _timeout;
@@ -25,19 +25,18 @@ public sealed class ClusterSessions : ReceiveActor
         _registryPath = registryPath;
         _timeout = timeout;
         // Not ReceiveAsync: one slow node must not hold up other users' questions and messages.
-        Receive<GetOnlineStatus>(q => SumOverNodes<OnlineStatus>(new GetNodeOnlineStatus(q.User), q.User, a => a.Sessions)
+        Receive<GetOnlineStatus>(q => SumOverNodes<OnlineStatus>(q, q.User, a => a.Sessions)
             .ContinueWith(t => new OnlineStatus(q.User, t.Result > 0, t.Result), TaskScheduler.Default)
             .PipeTo(Sender));
         // A node that does not answer in time counts as 0 sessions, although its sessions may have taken the message.
         // If the sum is then 0, the message is also kept and delivered again on the next connect: a slow node can
         // make a message arrive twice (at least once), never make it lost.
-        Receive<DeliverToUser>(d => SumOverNodes<MessageDelivered>(new DeliverToNodeUser(d.Message), d.Message.To, a => a.Sessions)
+        Receive<DeliverToUser>(d => SumOverNodes<MessageDelivered>(d, d.Message.To, a => a.Sessions)
             .ContinueWith(t => new MessageDelivered(d.Message.To, t.Result), TaskScheduler.Default)
             .PipeTo(Sender));
         Receive<KeptMessagesAvailable>(k =>
         {
-            var notice = new NodeKeptMessagesAvailable(k.User);
-            foreach (var address in ReachableMembers()) Context.ActorSelection(address + _registryPath).Tell(notice);
+            foreach (var address in ReachableMembers()) Context.ActorSelection(address + _registryPath).Tell(k);
         });
     }
 

@@ -1,18 +1,17 @@
 using Akka.Actor;
 using BanActors.Bans;
-using BanActors.Messaging;
 using BanActors.Sessions;
 
 namespace BanActors.Hosting;
 
-/// <summary>The typed facade over the engine's actors; see <see cref="IBanEngine"/>.</summary>
-public sealed class BanEngine(BanEngineActors actors, TimeSpan askTimeout) : IBanEngine
+/// <summary>The typed facade over the engine's actors: validation happens here, once, before anything is sent.</summary>
+internal sealed class BanEngine(BanEngineActors actors, TimeSpan askTimeout) : IBanEngine, ISessionRegistry
 {
     public BanEngineActors Actors { get; } = actors;
 
     public async Task<BanAccepted> BanAsync(UserKey user, int minutes, CancellationToken cancellationToken = default)
     {
-        if (BanLimits.Validate(user, minutes) is { } invalid) throw new BanRequestRejectedException(invalid);
+        Validate(BanRules.ValidateBan(user, minutes));
         return await AskAsync(Actors.Bans, new BanUser(user, minutes), cancellationToken) switch
         {
             BanAccepted accepted => accepted,
@@ -24,8 +23,7 @@ public sealed class BanEngine(BanEngineActors actors, TimeSpan askTimeout) : IBa
 
     public async Task<UnbanAccepted> UnbanAsync(UserKey user, CancellationToken cancellationToken = default)
     {
-        if (!BanLimits.IsValidAppKey(user.AppKey) || string.IsNullOrEmpty(user.UserId))
-            throw new BanRequestRejectedException("appKey and userId are required");
+        Validate(BanRules.ValidateUser(user));
         return await AskAsync(Actors.Bans, new UnbanUser(user), cancellationToken) switch
         {
             UnbanAccepted accepted => accepted,
@@ -34,30 +32,44 @@ public sealed class BanEngine(BanEngineActors actors, TimeSpan askTimeout) : IBa
         };
     }
 
-    public async Task<BanStatus> GetStatusAsync(UserKey user, CancellationToken cancellationToken = default) =>
-        await AskAsync(Actors.Bans, new GetBanStatus(user), cancellationToken) as BanStatus
-        ?? throw new BanEngineUnavailableException("unexpected answer to a status query");
+    public async Task<BanStatus> GetStatusAsync(UserKey user, CancellationToken cancellationToken = default)
+    {
+        Validate(BanRules.ValidateUser(user));
+        return await AskAsync(Actors.Bans, new GetBanStatus(user), cancellationToken) as BanStatus
+            ?? throw new BanEngineUnavailableException("unexpected answer to a status query");
+    }
 
-    public async Task<ActiveBanPage> ListActiveAsync(string appKey, int page, int size, CancellationToken cancellationToken = default) =>
-        await AskAsync(Actors.Index, new ListActiveBans(appKey, page, size), cancellationToken) as ActiveBanPage
-        ?? throw new BanEngineUnavailableException("unexpected answer to a list query");
+    public async Task<ActiveBanPage> ListActiveAsync(string appKey, int page, int size, CancellationToken cancellationToken = default)
+    {
+        if (!BanRules.IsValidAppKey(appKey)) throw new BanRequestRejectedException("appKey is not valid");
+        return await AskAsync(Actors.Index, new ListActiveBans(appKey, page, size), cancellationToken) as ActiveBanPage
+            ?? throw new BanEngineUnavailableException("unexpected answer to a list query");
+    }
 
-    public async Task<SessionAdmission> RegisterSessionAsync(UserKey user, IBanSession session, CancellationToken cancellationToken = default) =>
-        await AskAsync(Actors.Registry, new RegisterSession(user, session), cancellationToken) as SessionAdmission
-        ?? throw new BanEngineUnavailableException("unexpected answer to a session registration");
+    public async Task<SessionAdmission> RegisterSessionAsync(UserKey user, IBanSession session, CancellationToken cancellationToken = default)
+    {
+        Validate(BanRules.ValidateUser(user));
+        return await AskAsync(Actors.Registry, new RegisterSession(user, session), cancellationToken) as SessionAdmission
+            ?? throw new BanEngineUnavailableException("unexpected answer to a session registration");
+    }
 
     public void UnregisterSession(UserKey user, string sessionId) =>
         Actors.Registry.Tell(new UnregisterSession(user, sessionId));
 
     public async Task<bool> IsOnlineAsync(UserKey user, CancellationToken cancellationToken = default) =>
-        (await AskAsync(Actors.Registry, new GetOnlineStatus(user), cancellationToken) as OnlineStatus)?.IsOnline
+        (await AskAsync(Actors.Sessions, new GetOnlineStatus(user), cancellationToken) as OnlineStatus)?.IsOnline
         ?? throw new BanEngineUnavailableException("unexpected answer to an online query");
 
     public async Task<int> DeliverAsync(UserMessage message, CancellationToken cancellationToken = default) =>
-        (await AskAsync(Actors.Registry, new DeliverToUser(message), cancellationToken) as MessageDelivered)?.Sessions
+        (await AskAsync(Actors.Sessions, new DeliverToUser(message), cancellationToken) as MessageDelivered)?.Sessions
         ?? throw new BanEngineUnavailableException("unexpected answer to a delivery");
 
-    public void NotifyKeptMessages(UserKey user) => Actors.Registry.Tell(new KeptMessagesAvailable(user));
+    public void NotifyKeptMessages(UserKey user) => Actors.Sessions.Tell(new KeptMessagesAvailable(user));
+
+    private static void Validate(string? invalid)
+    {
+        if (invalid is not null) throw new BanRequestRejectedException(invalid);
+    }
 
     private async Task<object> AskAsync(IActorRef target, object message, CancellationToken cancellationToken)
     {

@@ -2,49 +2,46 @@ using Akka.Actor;
 using Akka.Event;
 using Akka.Persistence.Query;
 using BanActors.Bans;
-using BanActors.Routing;
 using BanActors.Sessions;
 using BanActors.Storage;
 
 namespace BanActors.Hosting;
 
 /// <summary>Registry keys of the engine's actors in Akka.Hosting's <c>ActorRegistry</c>.</summary>
-public sealed class BanRouterKey;
+internal sealed class BanRouterKey;
 
 /// <inheritdoc cref="BanRouterKey"/>
-public sealed class ActiveBanIndexKey;
+internal sealed class ActiveBanIndexKey;
 
 /// <inheritdoc cref="BanRouterKey"/>
-public sealed class ConnectionRegistryKey;
+internal sealed class ConnectionRegistryKey;
+
+/// <inheritdoc cref="BanRouterKey"/>
+internal sealed class SessionsKey;
 
 /// <summary>The engine's top-level actors on one node.</summary>
-/// <param name="Bans">The router (locally) or shard region (cluster) of the user ban actors.</param>
-public sealed record BanEngineActors(IActorRef Bans, IActorRef Index, IActorRef Registry)
+/// <param name="Bans">The router (one node) or shard region (cluster) of the user ban actors.</param>
+/// <param name="Index">The expiry index (or, in a cluster, the proxy to its singleton).</param>
+/// <param name="Registry">This node's connection registry: sessions register here.</param>
+/// <param name="Sessions">Answers online status and live delivery for every node (on one node: the registry).</param>
+internal sealed record BanEngineActors(IActorRef Bans, IActorRef Index, IActorRef Registry, IActorRef Sessions)
 {
     /// <summary>
-    /// Starts the single-node engine in <paramref name="system"/> (which must use <see cref="BanEngineConfig"/>).
+    /// Starts the engine in <paramref name="system"/> (which must use <see cref="BanEngineConfig"/>), in the shape that
+    /// <paramref name="topology"/> gives it, on <paramref name="clock"/>.
     /// </summary>
-    public static BanEngineActors StartLocal(ActorSystem system, BanEngineOptions options)
-    {
-        // Notices go straight to the node's event stream, where the index and the registry listen.
-        var settings = UserSettings(system, options, system.EventStream.Publish, stop => new PassivateUser(stop));
-        var router = system.ActorOf(BanRouter.Props(user => UserBanActor.Props(user, settings)), "bans");
-        return StartReadSide(system, options, router);
-    }
-
-    /// <summary>
-    /// The settings every user actor of this node shares; starts the node's <see cref="WriteGate"/>, and first the
-    /// services that would otherwise start on the first burst of user actors (<see cref="StartSchedulerClock"/>,
-    /// <see cref="StartReadJournal"/>).
-    /// </summary>
-    public static UserBanActorSettings UserSettings(ActorSystem system, BanEngineOptions options, Action<object> publish,
-        Func<object, object> passivate)
+    public static BanEngineActors Start(ActorSystem system, BanEngineOptions options, TimeProvider clock, IEngineTopology topology)
     {
         StartSchedulerClock(system);
         StartReadJournal(system);
         var gate = system.ActorOf(WriteGate.Props(options.MaxConcurrentWrites), "ban-write-gate");
-        return new UserBanActorSettings(options.Clock, publish, options.IdleTimeout, passivate, options.SnapshotEvery, gate,
-            BanEngineConfig.JournalPluginId, BanEngineConfig.SnapshotPluginId);
+        var settings = new UserBanActorSettings(clock, topology.Publisher(system), options.IdleTimeout, topology.Passivate,
+            options.SnapshotEvery, gate, BanEngineConfig.JournalPluginId, BanEngineConfig.SnapshotPluginId);
+        var bans = topology.StartUsers(system, user => UserBanActor.Props(user, settings));
+        var index = topology.StartIndex(system, ActiveBanIndex.Props(bans, clock, BanEngineConfig.QueryPluginId,
+            options.MaxExpiriesInFlight));
+        var registry = system.ActorOf(ConnectionRegistry.Props(bans, options.AskTimeout), ConnectionRegistry.Name);
+        return new BanEngineActors(bans, index, registry, topology.StartSessions(system, registry));
     }
 
     /// <summary>
@@ -56,7 +53,7 @@ public sealed record BanEngineActors(IActorRef Bans, IActorRef Index, IActorRef 
     /// (measured: 18.8 s on 2 cores with 1,000 first bans, so bans timed out; see akkadotnet/akka.net#7130).
     /// Started here, while the pool is idle, the clock is running before any user actor exists.
     /// </summary>
-    public static void StartSchedulerClock(ActorSystem system) =>
+    private static void StartSchedulerClock(ActorSystem system) =>
         system.Scheduler.Advanced.ScheduleOnce(TimeSpan.Zero, static () => { });
 
     /// <summary>
@@ -64,7 +61,7 @@ public sealed record BanEngineActors(IActorRef Bans, IActorRef Index, IActorRef 
     /// up to 5 s until the write journal has created its tables; done lazily, that wait would hold a pool thread
     /// inside the ban index while the first bans arrive. A failure here is only logged: the index retries.
     /// </summary>
-    public static void StartReadJournal(ActorSystem system)
+    private static void StartReadJournal(ActorSystem system)
     {
         try
         {
@@ -74,14 +71,5 @@ public sealed record BanEngineActors(IActorRef Bans, IActorRef Index, IActorRef 
         {
             system.Log.Warning(e, "The read journal did not start with the engine; the ban index will retry");
         }
-    }
-
-    /// <summary>Starts the index and the connection registry in front of an existing router or shard region.</summary>
-    public static BanEngineActors StartReadSide(ActorSystem system, BanEngineOptions options, IActorRef bans)
-    {
-        var index = system.ActorOf(ActiveBanIndex.Props(bans, options.Clock, BanEngineConfig.QueryPluginId,
-            options.MaxExpiriesInFlight), "ban-index");
-        var registry = system.ActorOf(ConnectionRegistry.Props(bans, options.AskTimeout), "connections");
-        return new BanEngineActors(bans, index, registry);
     }
 }

@@ -1,8 +1,9 @@
-using BanActors.Storage;
+namespace BanActors;
 
-namespace BanActors.Hosting;
-
-/// <summary>Settings of one embedded ban engine. Binds from configuration (<c>BanActors:Engine</c> in the server).</summary>
+/// <summary>
+/// Settings of one embedded ban engine. Binds from configuration (<c>BanActors:Engine</c> in the server). The engine's
+/// clock is the <see cref="TimeProvider"/> registered in DI (the system clock unless the host registers another).
+/// </summary>
 public sealed class BanEngineOptions
 {
     public StorageOptions Storage { get; set; } = new();
@@ -24,7 +25,4 @@ public sealed class BanEngineOptions
     /// the journal, so a burst never runs into the journal's circuit-breaker timeout.
     /// </summary>
     public int MaxConcurrentWrites { get; set; } = 128;
-
-    /// <summary>The engine's clock. Tests pass a fake one; hosts leave the system clock.</summary>
-    public TimeProvider Clock { get; set; } = TimeProvider.System;
 }

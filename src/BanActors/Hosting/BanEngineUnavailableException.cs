@@ -1,4 +1,4 @@
-namespace BanActors.Hosting;
+namespace BanActors;
 
 /// <summary>The engine could not give a durable answer in time (journal down, overloaded, or timed out).</summary>
 public sealed class BanEngineUnavailableException : Exception

@@ -1,32 +1,44 @@
-using BanActors.Bans;
-using BanActors.Messaging;
-using BanActors.Sessions;
-
-namespace BanActors.Hosting;
+namespace BanActors;
 
 /// <summary>
-/// The engine for code that is not an actor (HTTP handlers, gateways). Every call either returns a durable
-/// answer or throws <see cref="BanEngineUnavailableException"/>; invalid requests throw
-/// <see cref="BanRequestRejectedException"/> and change nothing.
+/// Bans, for code that is not an actor (HTTP handlers, moderation tools). Every call either returns a durable answer
+/// or throws <see cref="BanEngineUnavailableException"/>; an invalid request throws
+/// <see cref="BanRequestRejectedException"/> and changes nothing.
 /// </summary>
 public interface IBanEngine
 {
-    /// <summary>Bans the user for <paramref name="minutes"/> (1–43,200); returns once the ban is persisted.</summary>
+    /// <summary>
+    /// Bans the user for <paramref name="minutes"/> (<see cref="BanRules.MinMinutes"/> to <see cref="BanRules.MaxMinutes"/>;
+    /// a re-ban replaces the end time); returns once the ban is persisted and the user's sessions are being closed.
+    /// </summary>
     Task<BanAccepted> BanAsync(UserKey user, int minutes, CancellationToken cancellationToken = default);
 
     /// <summary>Lifts the user's ban now; succeeds, persisting nothing, when the user is not banned.</summary>
     Task<UnbanAccepted> UnbanAsync(UserKey user, CancellationToken cancellationToken = default);
 
+    /// <summary>Whether the user is banned now, and until when.</summary>
     Task<BanStatus> GetStatusAsync(UserKey user, CancellationToken cancellationToken = default);
 
-    /// <summary>Running bans of one app, by end time descending. Page is 1-based; 0 = the first 1000. Pages hold at most 1000.</summary>
+    /// <summary>
+    /// Running bans of one app, by end time descending. <paramref name="page"/> is 1-based; 0 returns the first
+    /// <see cref="BanRules.MaxPageSize"/>. Pages hold at most <see cref="BanRules.MaxPageSize"/>.
+    /// </summary>
     Task<ActiveBanPage> ListActiveAsync(string appKey, int page, int size, CancellationToken cancellationToken = default);
+}
 
+/// <summary>
+/// The IM backend's live connections, as the engine sees them: a registered session is refused while its user is
+/// banned and kicked the moment a ban starts. Also online status and live delivery (on every node of a cluster).
+/// </summary>
+public interface ISessionRegistry
+{
     /// <summary>Admits a session unless the user is banned; an admitted session is kicked when a ban starts.</summary>
     Task<SessionAdmission> RegisterSessionAsync(UserKey user, IBanSession session, CancellationToken cancellationToken = default);
 
+    /// <summary>The session closed; the engine forgets it.</summary>
     void UnregisterSession(UserKey user, string sessionId);
 
+    /// <summary>Whether the user has a live session (on any node of a cluster).</summary>
     Task<bool> IsOnlineAsync(UserKey user, CancellationToken cancellationToken = default);
 
     /// <summary>

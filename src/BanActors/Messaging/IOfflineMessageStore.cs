@@ -6,7 +6,7 @@ namespace BanActors.Messaging;
 /// Durable store of messages kept for users who are offline or banned, in the same database as the journal.
 /// Implementations create their table on first use.
 /// </summary>
-public interface IOfflineMessageStore
+internal interface IOfflineMessageStore
 {
     /// <summary>Creates the table and indexes if they do not exist; safe to call again.</summary>
     Task InitializeAsync(CancellationToken cancellationToken = default);

@@ -1,8 +1,7 @@
-using BanActors.Bans;
-using BanActors.Hosting;
+using BanActors.Messaging;
 using Microsoft.Extensions.Logging;
 
-namespace BanActors.Messaging;
+namespace BanActors;
 
 /// <summary>A private message to one or more users of one app, as accepted by the publish endpoint.</summary>
 public sealed record PrivateMessage(
@@ -27,18 +26,28 @@ public sealed record PublishResult(IReadOnlyList<UserMessage> Messages, int Deli
 /// registry is told, and the registry either already knows the session (and tells it to load again) or admits it
 /// later, when its first load sees the committed row.
 /// </remarks>
-public sealed class MessageDelivery(
-    IBanEngine engine,
-    IOfflineMessageStore store,
-    IPushNotifier push,
-    OfflineMessagingOptions options,
-    BanEngineOptions engineOptions,
-    ILogger<MessageDelivery> log)
+public sealed class MessageDelivery
 {
-    // Read at each use: a host may set the engine clock only when the actor system starts.
-    private TimeProvider Clock => engineOptions.Clock;
+    private readonly IBanEngine _bans;
+    private readonly ISessionRegistry _sessions;
+    private readonly IOfflineMessageStore _store;
+    private readonly IPushNotifier _push;
+    private readonly TimeProvider _clock;
+    private readonly ILogger<MessageDelivery> _log;
 
-    public OfflineMessagingOptions Options { get; } = options;
+    internal MessageDelivery(IBanEngine bans, ISessionRegistry sessions, IOfflineMessageStore store, IPushNotifier push,
+        OfflineMessagingOptions options, TimeProvider clock, ILogger<MessageDelivery> log)
+    {
+        _bans = bans;
+        _sessions = sessions;
+        _store = store;
+        _push = push;
+        Options = options;
+        _clock = clock;
+        _log = log;
+    }
+
+    public OfflineMessagingOptions Options { get; }
 
     /// <summary>
     /// Delivers or keeps one copy per distinct recipient, then pushes to offline recipients who are not banned.
@@ -46,7 +55,7 @@ public sealed class MessageDelivery(
     /// </summary>
     public async Task<PublishResult> PublishAsync(PrivateMessage message, CancellationToken cancellationToken = default)
     {
-        var sentTime = DateTimeOffset.FromUnixTimeMilliseconds(Clock.GetUtcNow().ToUnixTimeMilliseconds());
+        var sentTime = DateTimeOffset.FromUnixTimeMilliseconds(_clock.GetUtcNow().ToUnixTimeMilliseconds());
         var copies = message.ToUserIds.Distinct(StringComparer.Ordinal)
             .Select(to => new UserMessage(MessageIds.New(sentTime), new UserKey(message.AppKey, to), message.FromUserId,
                 message.ObjectName, message.Content, message.PushContent, message.PushData, sentTime))
@@ -59,8 +68,8 @@ public sealed class MessageDelivery(
         var offline = copies.Where((_, i) => sessions[i] == 0).ToList();
         if (offline.Count == 0) return new PublishResult(copies, copies.Count, 0, 0);
 
-        await store.AddAsync(offline, CancellationToken.None);
-        foreach (var copy in offline) engine.NotifyKeptMessages(copy.To);
+        await _store.AddAsync(offline, CancellationToken.None);
+        foreach (var copy in offline) _sessions.NotifyKeptMessages(copy.To);
 
         var pushed = 0;
         await Parallel.ForEachAsync(offline,
@@ -80,12 +89,12 @@ public sealed class MessageDelivery(
     public async Task<int> DeliverKeptAsync(UserKey user, Func<UserMessage, CancellationToken, ValueTask<bool>> write,
         CancellationToken cancellationToken = default)
     {
-        var notBefore = Clock.GetUtcNow() - Options.Retention;
+        var notBefore = _clock.GetUtcNow() - Options.Retention;
         var delivered = 0;
         KeptMessage? last = null;
         while (true)
         {
-            var batch = await store.LoadAsync(user, notBefore, last, Options.DeliveryBatchSize, cancellationToken);
+            var batch = await _store.LoadAsync(user, notBefore, last, Options.DeliveryBatchSize, cancellationToken);
             if (batch.Count == 0) return delivered;
             var written = new List<long>(batch.Count);
             try
@@ -100,7 +109,7 @@ public sealed class MessageDelivery(
             finally
             {
                 // Even when the connection failed mid-batch: what reached the client must not be delivered again.
-                if (written.Count > 0) await store.DeleteAsync(written, CancellationToken.None);
+                if (written.Count > 0) await _store.DeleteAsync(written, CancellationToken.None);
                 delivered += written.Count;
             }
             if (batch.Count < Options.DeliveryBatchSize) return delivered;
@@ -109,18 +118,18 @@ public sealed class MessageDelivery(
 
     /// <summary>Keeps messages that were queued for a session that closed before writing them.</summary>
     public Task KeepUndeliveredAsync(IReadOnlyList<UserMessage> messages) =>
-        messages.Count == 0 ? Task.CompletedTask : store.AddAsync(messages, CancellationToken.None);
+        messages.Count == 0 ? Task.CompletedTask : _store.AddAsync(messages, CancellationToken.None);
 
     private async Task<int> TryDeliverLiveAsync(UserMessage copy)
     {
         try
         {
-            return await engine.DeliverAsync(copy, CancellationToken.None);
+            return await _sessions.DeliverAsync(copy, CancellationToken.None);
         }
         catch (BanEngineUnavailableException ex)
         {
             // Unknown whether a session took it: keep it, so it is delivered (at worst twice) rather than lost.
-            log.LogWarning("Live delivery to {User} unconfirmed ({Reason}); keeping message {MsgUid}", copy.To, ex.Message, copy.MsgUid);
+            _log.LogWarning("Live delivery to {User} unconfirmed ({Reason}); keeping message {MsgUid}", copy.To, ex.Message, copy.MsgUid);
             return 0;
         }
     }
@@ -129,15 +138,15 @@ public sealed class MessageDelivery(
     {
         try
         {
-            var status = await engine.GetStatusAsync(copy.To, cancellationToken);
+            var status = await _bans.GetStatusAsync(copy.To, cancellationToken);
             if (status.IsBanned) return false;
-            await push.NotifyAsync(copy, cancellationToken);
+            await _push.NotifyAsync(copy, cancellationToken);
             return true;
         }
         catch (Exception ex)
         {
             // The message is kept either way; a missed push is not worth failing the publish for.
-            log.LogWarning(ex, "Push for {User} (message {MsgUid}) failed", copy.To, copy.MsgUid);
+            _log.LogWarning(ex, "Push for {User} (message {MsgUid}) failed", copy.To, copy.MsgUid);
             return false;
         }
     }

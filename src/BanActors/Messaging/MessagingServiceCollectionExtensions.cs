@@ -1,12 +1,11 @@
-using BanActors.Hosting;
-using BanActors.Storage;
+using BanActors.Messaging;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
-namespace BanActors.Messaging;
+namespace BanActors;
 
 /// <summary>Adds offline messages (durable store, delivery, push, retention purge) next to the ban engine.</summary>
 public static class MessagingServiceCollectionExtensions
@@ -15,7 +14,7 @@ public static class MessagingServiceCollectionExtensions
     /// Registers <see cref="MessageDelivery"/>, the <see cref="IOfflineMessageStore"/> for the engine's storage
     /// (same database as the journal), the default <see cref="RecordingPushNotifier"/> unless an
     /// <see cref="IPushNotifier"/> is registered already, and the retention purge. Needs
-    /// <see cref="AkkaHostingExtensions.AddBanEngine"/> (or <see cref="AkkaHostingExtensions.AddBanEngineFacade"/>).
+    /// <see cref="BanEngineHostingExtensions.AddBanEngine"/> (or <see cref="BanEngineHostingExtensions.AddBanEngineFacade"/>).
     /// </summary>
     public static IServiceCollection AddOfflineMessaging(this IServiceCollection services,
         Action<OfflineMessagingOptions>? configure = null)
@@ -23,21 +22,23 @@ public static class MessagingServiceCollectionExtensions
         var options = new OfflineMessagingOptions();
         configure?.Invoke(options);
         services.TryAddSingleton(options);
+        services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<IOfflineMessageStore>(sp => For(sp.GetRequiredService<BanEngineOptions>().Storage));
         services.TryAddSingleton<RecordingPushNotifier>(sp =>
             new RecordingPushNotifier(sp.GetService<ILogger<RecordingPushNotifier>>() ?? NullLogger<RecordingPushNotifier>.Instance));
         services.TryAddSingleton<IPushNotifier>(sp => sp.GetRequiredService<RecordingPushNotifier>());
         services.TryAddSingleton(sp => new MessageDelivery(
             sp.GetRequiredService<IBanEngine>(),
+            sp.GetRequiredService<ISessionRegistry>(),
             sp.GetRequiredService<IOfflineMessageStore>(),
             sp.GetRequiredService<IPushNotifier>(),
             sp.GetRequiredService<OfflineMessagingOptions>(),
-            sp.GetRequiredService<BanEngineOptions>(),
+            sp.GetRequiredService<TimeProvider>(),
             sp.GetService<ILogger<MessageDelivery>>() ?? NullLogger<MessageDelivery>.Instance));
         services.TryAddSingleton(sp => new OfflineMessagePurge(
             sp.GetRequiredService<IOfflineMessageStore>(),
             sp.GetRequiredService<OfflineMessagingOptions>(),
-            sp.GetRequiredService<BanEngineOptions>(),
+            sp.GetRequiredService<TimeProvider>(),
             sp.GetService<ILogger<OfflineMessagePurge>>() ?? NullLogger<OfflineMessagePurge>.Instance));
         services.AddSingleton<IHostedService>(sp => new StoreInitializer(sp.GetRequiredService<IOfflineMessageStore>()));
         services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<OfflineMessagePurge>());
@@ -45,7 +46,7 @@ public static class MessagingServiceCollectionExtensions
     }
 
     /// <summary>The offline store on the same database as the journal that <paramref name="storage"/> selects.</summary>
-    public static IOfflineMessageStore For(StorageOptions storage) => storage.Provider switch
+    internal static IOfflineMessageStore For(StorageOptions storage) => storage.Provider switch
     {
         StorageProvider.Sqlite => new SqliteOfflineMessageStore(storage.ConnectionString),
         StorageProvider.PostgreSql => new PostgreSqlOfflineMessageStore(storage.ConnectionString),

@@ -1,4 +1,3 @@
-using BanActors.Hosting;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -8,26 +7,20 @@ namespace BanActors.Messaging;
 /// Purges kept messages older than the retention every <see cref="OfflineMessagingOptions.PurgeInterval"/> on
 /// the engine clock (a fake clock in tests fires it when moved), and once at start.
 /// </summary>
-public sealed class OfflineMessagePurge(
+internal sealed class OfflineMessagePurge(
     IOfflineMessageStore store,
     OfflineMessagingOptions options,
-    BanEngineOptions engine,
+    TimeProvider clock,
     ILogger<OfflineMessagePurge> log) : IHostedService, IAsyncDisposable
 {
-    // Read at each use: a host may set the engine clock only when the actor system starts.
-    private TimeProvider Clock => engine.Clock;
-
     private ITimer? _timer;
     private int _requested;
     private int _running;
     private Task _current = Task.CompletedTask;
 
-    /// <summary>Raised after each purge with the number of messages it removed.</summary>
-    public event Action<int>? Purged;
-
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        _timer = Clock.CreateTimer(_ => Request(), null, options.PurgeInterval, options.PurgeInterval);
+        _timer = clock.CreateTimer(_ => Request(), null, options.PurgeInterval, options.PurgeInterval);
         Request();
         return Task.CompletedTask;
     }
@@ -42,9 +35,8 @@ public sealed class OfflineMessagePurge(
     /// <summary>Purges now, on the caller's task.</summary>
     public async Task<int> PurgeNowAsync(CancellationToken cancellationToken = default)
     {
-        var purged = await store.PurgeAsync(Clock.GetUtcNow() - options.Retention, cancellationToken);
+        var purged = await store.PurgeAsync(clock.GetUtcNow() - options.Retention, cancellationToken);
         if (purged > 0) log.LogInformation("Purged {Count} offline messages older than {Retention}", purged, options.Retention);
-        Purged?.Invoke(purged);
         return purged;
     }
 

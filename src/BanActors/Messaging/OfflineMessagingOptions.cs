@@ -1,4 +1,4 @@
-namespace BanActors.Messaging;
+namespace BanActors;
 
 /// <summary>Offline message settings. Binds from configuration (<c>BanActors:Messaging</c> in the server).</summary>
 public sealed class OfflineMessagingOptions

@@ -5,7 +5,7 @@ using NpgsqlTypes;
 namespace BanActors.Messaging;
 
 /// <summary>Offline messages in the journal's PostgreSQL database; every node of a cluster shares the table.</summary>
-public sealed class PostgreSqlOfflineMessageStore : IOfflineMessageStore, IAsyncDisposable
+internal sealed class PostgreSqlOfflineMessageStore : IOfflineMessageStore, IAsyncDisposable
 {
     private const string Columns = "id, app_key, user_id, msg_uid, from_user_id, object_name, content, push_content, push_data, sent_time";
     private const int PurgeBatch = 10_000;

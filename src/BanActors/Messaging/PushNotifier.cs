@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using BanActors.Bans;
 using Microsoft.Extensions.Logging;
 
-namespace BanActors.Messaging;
+namespace BanActors;
 
 /// <summary>
 /// Sends a push notification (APNs, FCM, ...) for a message kept for an offline recipient. Never called for

@@ -9,7 +9,7 @@ namespace BanActors.Messaging;
 /// Offline messages in the journal's SQLite file (already in WAL mode, so these writes never block the
 /// journal's readers). Microsoft.Data.Sqlite retries on a busy database until the command timeout.
 /// </summary>
-public sealed class SqliteOfflineMessageStore(string connectionString) : IOfflineMessageStore
+internal sealed class SqliteOfflineMessageStore(string connectionString) : IOfflineMessageStore
 {
     private const string Columns = "id, app_key, user_id, msg_uid, from_user_id, object_name, content, push_content, push_data, sent_time";
     private const int PurgeBatch = 5_000;

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using BanActors.Bans;
 
-namespace BanActors.Messaging;
+namespace BanActors;
 
 /// <summary>
 /// One recipient's copy of a private message: what a session writes as a <c>message</c> frame, and what the
@@ -24,10 +24,10 @@ public sealed record UserMessage(
 }
 
 /// <summary>A message in the offline store; <paramref name="Id"/> is the store's own key (send order).</summary>
-public sealed record KeptMessage(long Id, UserMessage Message);
+internal sealed record KeptMessage(long Id, UserMessage Message);
 
 /// <summary>Message ids in RongCloud's shape (<c>XXXX-XXXX-XXXX-XXXX</c>, base32).</summary>
-public static class MessageIds
+internal static class MessageIds
 {
     private const string Alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
     private static int _sequence = RandomNumberGenerator.GetInt32(int.MaxValue);

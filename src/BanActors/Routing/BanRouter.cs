@@ -4,13 +4,13 @@ using BanActors.Bans;
 namespace BanActors.Routing;
 
 /// <summary>Asks the parent router to stop a child; messages for it are held until it has stopped.</summary>
-public sealed record PassivateUser(object StopMessage);
+internal sealed record PassivateUser(object StopMessage);
 
 /// <summary>
 /// The single-node entry to the user ban actors: one child per user, created on demand and passivated when
 /// idle. A Cluster.Sharding ShardRegion takes its place in a cluster; callers only send <see cref="IWithUserKey"/> messages.
 /// </summary>
-public sealed class BanRouter : ReceiveActor
+internal sealed class BanRouter : ReceiveActor
 {
     private readonly Func<UserKey, Props> _propsFor;
     private readonly Dictionary<UserKey, IActorRef> _children = new();
@@ -49,7 +49,7 @@ public sealed class BanRouter : ReceiveActor
     private IActorRef ChildFor(UserKey user)
     {
         if (_children.TryGetValue(user, out var child)) return child;
-        child = Context.ActorOf(_propsFor(user), ChildName(user));
+        child = Context.ActorOf(_propsFor(user), user.EntityId);
         Context.Watch(child);
         _children[user] = child;
         _users[child] = user;
@@ -71,8 +71,4 @@ public sealed class BanRouter : ReceiveActor
         var child = ChildFor(user);
         foreach (var (message, sender) in held) child.Tell(message, sender);
     }
-
-    // Escaped so that any user id yields a valid, unique actor name ('-' cannot appear in an app key).
-    internal static string ChildName(UserKey user) =>
-        Uri.EscapeDataString(user.AppKey) + ":" + Uri.EscapeDataString(user.UserId);
 }

@@ -1,41 +1,37 @@
 using Akka.Actor;
 using Akka.Event;
 using BanActors.Bans;
-using BanActors.Messaging;
 
 namespace BanActors.Sessions;
 
 /// <summary>
 /// Knows the live sessions of each user on this node, admits a session only after the user's ban actor
-/// said "not banned", and closes every session of a user the moment a ban starts.
+/// said "not banned", and closes every session of a user the moment a ban starts. It answers for this node only;
+/// in a cluster, <c>ClusterSessions</c> asks every node's registry the same questions and adds up the answers.
 /// </summary>
 /// <remarks>
 /// A session waits in "pending" while its admission is checked, and a <see cref="BanStarted"/> kicks pending
 /// sessions too. The ban actor persists the ban before it publishes it and answers status questions in
 /// order, so whichever arrives first, a session of a banned user never stays live.
 /// </remarks>
-public sealed class ConnectionRegistry : ReceiveActor
+internal sealed class ConnectionRegistry : ReceiveActor
 {
+    /// <summary>The registry's name on every node: <c>/user/connections</c>.</summary>
+    public const string Name = "connections";
+
     private sealed record AdmissionChecked(UserKey User, string SessionId, BanStatus Status);
     private sealed record AdmissionFailed(UserKey User, string SessionId, Exception Cause);
     private sealed record Pending(IBanSession Session, IActorRef ReplyTo);
 
     private readonly IActorRef _bans;
-    private readonly IActorRef? _clusterSessions;
     private readonly TimeSpan _admissionTimeout;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Dictionary<UserKey, Dictionary<string, IBanSession>> _live = new();
     private readonly Dictionary<UserKey, Dictionary<string, Pending>> _pending = new();
 
-    /// <param name="clusterSessions">
-    /// In a cluster, takes <see cref="GetOnlineStatus"/>, <see cref="DeliverToUser"/> and
-    /// <see cref="KeptMessagesAvailable"/> for the whole cluster (the user may be connected to any node), and hands
-    /// every node's registry its node-local part; null on a single node, where this registry's own sessions are all.
-    /// </param>
-    public ConnectionRegistry(IActorRef bans, TimeSpan admissionTimeout, IActorRef? clusterSessions = null)
+    public ConnectionRegistry(IActorRef bans, TimeSpan admissionTimeout)
     {
         _bans = bans;
-        _clusterSessions = clusterSessions;
         _admissionTimeout = admissionTimeout;
 
         Receive<RegisterSession>(Register);
@@ -43,31 +39,13 @@ public sealed class ConnectionRegistry : ReceiveActor
         Receive<AdmissionFailed>(OnAdmissionFailed);
         Receive<UnregisterSession>(Unregister);
         Receive<BanStarted>(KickAll);
-        Receive<GetOnlineStatus>(q =>
-        {
-            if (_clusterSessions is not null) _clusterSessions.Forward(q);
-            else Sender.Tell(LocalStatus(q.User));
-        });
-        Receive<GetNodeOnlineStatus>(q => Sender.Tell(LocalStatus(q.User)));
-        Receive<GetLiveSessions>(q =>
-            Sender.Tell(new LiveSessions(q.User,
-                _live.TryGetValue(q.User, out var sessions) ? sessions.Values.ToList() : Array.Empty<IBanSession>())));
-        Receive<DeliverToUser>(d =>
-        {
-            if (_clusterSessions is not null) _clusterSessions.Forward(d);
-            else Sender.Tell(Deliver(d.Message));
-        });
-        Receive<DeliverToNodeUser>(d => Sender.Tell(Deliver(d.Message)));
-        Receive<KeptMessagesAvailable>(k =>
-        {
-            if (_clusterSessions is not null) _clusterSessions.Forward(k);
-            else NotifyKept(k.User);
-        });
-        Receive<NodeKeptMessagesAvailable>(k => NotifyKept(k.User));
+        Receive<GetOnlineStatus>(q => Sender.Tell(LocalStatus(q.User)));
+        Receive<DeliverToUser>(d => Sender.Tell(Deliver(d.Message)));
+        Receive<KeptMessagesAvailable>(k => NotifyKept(k.User));
     }
 
-    public static Props Props(IActorRef bans, TimeSpan? admissionTimeout = null, IActorRef? clusterSessions = null) =>
-        Akka.Actor.Props.Create(() => new ConnectionRegistry(bans, admissionTimeout ?? TimeSpan.FromSeconds(10), clusterSessions));
+    public static Props Props(IActorRef bans, TimeSpan? admissionTimeout = null) =>
+        Akka.Actor.Props.Create(() => new ConnectionRegistry(bans, admissionTimeout ?? TimeSpan.FromSeconds(10)));
 
     private OnlineStatus LocalStatus(UserKey user)
     {

@@ -1,7 +1,4 @@
-using BanActors.Bans;
-using BanActors.Messaging;
-
-namespace BanActors.Sessions;
+namespace BanActors;
 
 /// <summary>
 /// A live client connection, implemented by the IM backend. The registry calls <see cref="Kick"/> when the
@@ -44,10 +41,8 @@ public static class ConnectionCodes
     public const string UserBlockedReason = "USER_BLOCKED";
 }
 
-/// <summary>Register a new session of <paramref name="User"/>; answered with <see cref="SessionAccepted"/> or <see cref="SessionRefused"/>.</summary>
-public sealed record RegisterSession(UserKey User, IBanSession Session);
 
-/// <summary>The answer to <see cref="RegisterSession"/>.</summary>
+/// <summary>The answer to <see cref="ISessionRegistry.RegisterSessionAsync"/>.</summary>
 public abstract record SessionAdmission(UserKey User, string SessionId)
 {
     public bool IsAccepted => this is SessionAccepted;
@@ -59,47 +54,3 @@ public sealed record SessionAccepted(UserKey User, string SessionId) : SessionAd
 /// <summary>The session may not connect (banned: 31009; engine unavailable: 31003).</summary>
 public sealed record SessionRefused(UserKey User, string SessionId, int Code, string Reason) : SessionAdmission(User, SessionId);
 
-/// <summary>The session closed; forget it. Not answered.</summary>
-public sealed record UnregisterSession(UserKey User, string SessionId);
-
-/// <summary>Ask whether the user has a live session (on any node of a cluster); answered with <see cref="OnlineStatus"/>.</summary>
-public sealed record GetOnlineStatus(UserKey User);
-
-/// <summary>Ask whether the user has a live session on this very node (in a cluster, one node's part of <see cref="GetOnlineStatus"/>).</summary>
-public sealed record GetNodeOnlineStatus(UserKey User);
-
-/// <summary>Whether the user has a live session.</summary>
-public sealed record OnlineStatus(UserKey User, bool IsOnline, int Sessions);
-
-/// <summary>Ask for the live sessions of a user on this node; answered with <see cref="LiveSessions"/>.</summary>
-public sealed record GetLiveSessions(UserKey User);
-
-/// <summary>The live sessions of a user on this node.</summary>
-public sealed record LiveSessions(UserKey User, IReadOnlyList<IBanSession> Sessions);
-
-/// <summary>
-/// Offer a message to the live sessions of its recipient (on any node of a cluster); answered with
-/// <see cref="MessageDelivered"/>.
-/// </summary>
-public sealed record DeliverToUser(UserMessage Message);
-
-/// <summary>
-/// Offer a message to the recipient's live sessions on this very node (in a cluster, one node's part of
-/// <see cref="DeliverToUser"/>); answered with <see cref="MessageDelivered"/>.
-/// </summary>
-public sealed record DeliverToNodeUser(UserMessage Message);
-
-/// <summary>How many live sessions took the message; 0 means it must be kept.</summary>
-public sealed record MessageDelivered(UserKey User, int Sessions);
-
-/// <summary>
-/// Messages were kept for the user; live sessions (admitted meanwhile, on any node of a cluster) should load them.
-/// Not answered.
-/// </summary>
-public sealed record KeptMessagesAvailable(UserKey User);
-
-/// <summary>
-/// <see cref="KeptMessagesAvailable"/> for the user's live sessions on this very node (in a cluster, one node's part
-/// of it). Not answered.
-/// </summary>
-public sealed record NodeKeptMessagesAvailable(UserKey User);

@@ -6,7 +6,7 @@ using Microsoft.Data.Sqlite;
 namespace BanActors.Storage;
 
 /// <summary>Builds the Akka configuration for an engine from the HOCON files embedded from <c>hocon/</c>.</summary>
-public static class BanEngineConfig
+internal static class BanEngineConfig
 {
     public const string JournalPluginId = "akka.persistence.journal.sql";
     public const string SnapshotPluginId = "akka.persistence.snapshot-store.sql";
@@ -76,6 +76,7 @@ public static class BanEngineConfig
         command.ExecuteNonQuery();
     }
 
+    /// <summary>A HOCON string literal of <paramref name="value"/>.</summary>
     private static string Quote(string value) =>
         "\"" + value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";
 }

@@ -19,7 +19,7 @@ namespace BanActors.Storage;
 /// that a recovery never misses a write that was acknowledged).
 /// </para>
 /// </summary>
-public sealed class BanJournal : SqlWriteJournal
+internal sealed class BanJournal : SqlWriteJournal
 {
     private readonly KeyedBatcher<long>? _highest;
     private readonly ConcurrentDictionary<string, Task> _writing = new(StringComparer.Ordinal);

@@ -11,7 +11,7 @@ namespace BanActors.Storage;
 /// their empty answer without a query of their own; the others are loaded by the plugin as before. Saving,
 /// deleting and every other selection criterion are the plugin's own. See also <see cref="BanJournal"/>.
 /// </summary>
-public sealed class BanSnapshotStore : SqlSnapshotStore
+internal sealed class BanSnapshotStore : SqlSnapshotStore
 {
     // A snapshot may be taken at sequence number 0, so "none" is below every real one.
     private const long NoSnapshot = -1;

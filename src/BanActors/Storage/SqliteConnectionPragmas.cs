@@ -9,7 +9,7 @@ namespace BanActors.Storage;
 /// longer waits for fsync of the WAL (only checkpoints do); committed bans survive a crash of the process, and
 /// only the last commits before a power loss or OS crash can be lost. Measured in bench/ (see docs/BENCHMARKS.md).
 /// </summary>
-public static class SqliteConnectionPragmas
+internal static class SqliteConnectionPragmas
 {
     public const string SynchronousNormal = "PRAGMA synchronous=NORMAL;";
 

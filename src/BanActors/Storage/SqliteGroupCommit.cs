@@ -28,9 +28,9 @@ namespace BanActors.Storage;
 /// Microsoft.Data.Sqlite answers by sleeping (measured: ~300–900 ms latencies at parallelism 2 or 3).
 /// Reads open connections too and take the same one extra hop; their SQL is not touched.
 /// </para>
-/// Measured in bench/ (docs/BENCHMARKS.md, "Group commit").
+/// Measured in bench/ (docs/STORAGE.md, "Group commit"; figures in docs/BENCHMARKS.md).
 /// </summary>
-public static class SqliteGroupCommit
+internal static class SqliteGroupCommit
 {
     /// <summary>
     /// The actor-system setup for a SQLite engine: group commit, plus the pragmas that <paramref name="storage"/>

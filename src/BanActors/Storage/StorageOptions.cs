@@ -1,4 +1,4 @@
-namespace BanActors.Storage;
+namespace BanActors;
 
 /// <summary>Where the journal (and the offline messages) live.</summary>
 public enum StorageProvider
@@ -18,7 +18,7 @@ public enum SqliteSynchronous
 
     /// <summary>
     /// Commits reach the OS, checkpoints are fsynced: an acknowledged ban survives a crash of the process, but the
-    /// last commits before a power loss or OS crash can be lost. About twice the re-ban throughput (docs/BENCHMARKS.md).
+    /// last commits before a power loss or OS crash can be lost. See docs/STORAGE.md.
     /// </summary>
     Normal,
 }
@@ -30,6 +30,6 @@ public sealed class StorageOptions
 
     public string ConnectionString { get; set; } = "Data Source=data/banactors.db";
 
-    /// <summary>SQLite only: how durable each commit is; see <see cref="Storage.SqliteSynchronous"/>.</summary>
+    /// <summary>SQLite only: how durable each commit is; see <see cref="BanActors.SqliteSynchronous"/>.</summary>
     public SqliteSynchronous SqliteSynchronous { get; set; } = SqliteSynchronous.Full;
 }

@@ -15,7 +15,7 @@ namespace BanActors.Server.Tests.Gateway;
 /// The gateway specs' view of a <see cref="ServerHost"/>: one app, the rate limit out of the way, and the
 /// RongCloud calls and WebSocket connects that the scenarios are made of.
 /// </summary>
-public sealed class GatewayServer : IAsyncDisposable
+internal sealed class GatewayServer : IAsyncDisposable
 {
     public const string AppKey = "gatewaytest";
     public const string AppSecret = "gateway-test-secret";
@@ -34,6 +34,8 @@ public sealed class GatewayServer : IAsyncDisposable
     public IServiceProvider Services => _host.App.Services;
 
     public IBanEngine Engine => _host.Engine;
+
+    public ISessionRegistry Sessions => _host.Sessions;
 
     public RecordingPushNotifier Pushes => Services.GetRequiredService<RecordingPushNotifier>();
 
@@ -87,31 +89,4 @@ public sealed class GatewayServer : IAsyncDisposable
     public Task<ImClient> ConnectAsync(string token) => ImClient.ConnectAsync(BaseUri, token);
 
     public ValueTask DisposeAsync() => _host.DisposeAsync();
-}
-
-/// <summary>A temporary folder for one test's SQLite file, removed at the end.</summary>
-public sealed class TempDatabase : IDisposable
-{
-    public TempDatabase()
-    {
-        Folder = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "banactors-gateway-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(Folder);
-    }
-
-    public string Folder { get; }
-
-    public string Path => System.IO.Path.Combine(Folder, "banactors.db");
-
-    public void Dispose()
-    {
-        SqliteConnection.ClearAllPools();
-        try
-        {
-            Directory.Delete(Folder, recursive: true);
-        }
-        catch (IOException)
-        {
-            // A file still open by a pool being torn down; the OS temp cleaner gets it.
-        }
-    }
 }

@@ -25,9 +25,9 @@ public sealed class GatewayCollection
 public abstract class GatewaySpecs(ITestOutputHelper output) : IAsyncLifetime
 {
     protected readonly ITestOutputHelper Output = output;
-    protected readonly TempDatabase Database = new();
+    private protected readonly TempDatabase Database = new();
     protected readonly FakeTimeProvider Clock = new(new DateTimeOffset(2026, 11, 26, 10, 0, 0, TimeSpan.Zero));
-    protected GatewayServer Server = null!;
+    private protected GatewayServer Server = null!;
 
     public async Task InitializeAsync() => Server = await GatewayServer.StartAsync(Database.Folder, Clock);
 
@@ -182,10 +182,10 @@ public sealed class SessionSpecs(ITestOutputHelper output) : GatewaySpecs(output
             }
         }
         Assert.StartsWith("HTTP/1.1 101", received.ToString(), StringComparison.Ordinal);
-        Assert.True(await Server.Engine.IsOnlineAsync(GatewayServer.User("u1")));
+        Assert.True(await Server.Sessions.IsOnlineAsync(GatewayServer.User("u1")));
 
         var watch = Stopwatch.StartNew();
-        await WaitUntilAsync(async () => !await Server.Engine.IsOnlineAsync(GatewayServer.User("u1")));
+        await WaitUntilAsync(async () => !await Server.Sessions.IsOnlineAsync(GatewayServer.User("u1")));
         Output.WriteLine($"silent client unregistered {watch.ElapsedMilliseconds} ms after its first frame");
         Assert.Equal("0", await Server.CheckOnlineAsync("u1"));
 

@@ -59,6 +59,8 @@ public sealed class ServerHost : IAsyncDisposable
 
     public IBanEngine Engine => App.Services.GetRequiredService<IBanEngine>();
 
+    public ISessionRegistry Sessions => App.Services.GetRequiredService<ISessionRegistry>();
+
     public RongCloudClient Client(TestApp app) => new(Http, app.AppKey, app.AppSecret, Clock);
 
     /// <param name="apps">The apps in <c>BanActors:Apps</c>.</param>

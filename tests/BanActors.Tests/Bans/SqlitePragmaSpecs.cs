@@ -46,8 +46,9 @@ public sealed class SqlitePragmaSpecs(ITestOutputHelper output) : DatabaseSpecs(
         var system = ActorSystem.Create("pragmas", ActorSystemSetup.Create(bootstrap, setup));
         try
         {
-            var options = new BanEngineOptions { Storage = storage, Clock = EngineHost.NewClock() };
-            var engine = new BanEngine(BanEngineActors.StartLocal(system, options), TimeSpan.FromSeconds(30));
+            var options = new BanEngineOptions { Storage = storage };
+            var engine = new BanEngine(BanEngineActors.Start(system, options, EngineHost.NewClock(), LocalTopology.Instance),
+                TimeSpan.FromSeconds(30));
             await engine.BanAsync(new UserKey("app1", "u1"), 5);
         }
         finally

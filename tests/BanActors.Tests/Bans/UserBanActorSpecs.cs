@@ -38,10 +38,10 @@ public sealed class UserBanActorSpecs(ITestOutputHelper output) : DatabaseSpecs(
     public async Task Is_banned_is_false_from_the_end_time_on_even_when_no_timer_ran()
     {
         var at = EngineHost.Epoch;
-        Assert.True(UserBanActor.IsBanned(at.AddMinutes(1), at));
-        Assert.True(UserBanActor.IsBanned(at.AddMinutes(1), at.AddMinutes(1).AddTicks(-1)));
-        Assert.False(UserBanActor.IsBanned(at.AddMinutes(1), at.AddMinutes(1)));
-        Assert.False(UserBanActor.IsBanned(null, at));
+        Assert.True(BanRules.IsBanned(at.AddMinutes(1), at));
+        Assert.True(BanRules.IsBanned(at.AddMinutes(1), at.AddMinutes(1).AddTicks(-1)));
+        Assert.False(BanRules.IsBanned(at.AddMinutes(1), at.AddMinutes(1)));
+        Assert.False(BanRules.IsBanned(null, at));
 
         // A fake clock that never fires timers past their time: status still flips at the end time.
         await using var host = EngineHost.Start(Database, EngineHost.NewClock());

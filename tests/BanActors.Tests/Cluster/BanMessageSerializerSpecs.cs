@@ -14,7 +14,8 @@ namespace BanActors.Tests.Cluster;
 /// </summary>
 public sealed class BanMessageSerializerSpecs(ITestOutputHelper output)
     : Akka.TestKit.Xunit2.TestKit(ConfigurationFactory.ParseString("akka.actor.provider = local")
-        .WithFallback(ClusterBanEngine.Config(new StorageOptions(), new BanClusterOptions())), "serializer", output)
+        .WithFallback(ClusterTopology.Config(new BanClusterOptions())).WithFallback(BanEngineConfig.For(new StorageOptions())),
+        "serializer", output)
 {
     private static readonly UserKey User = new("app1", "user:with/odd%chars-ü");
     private static readonly DateTimeOffset At = new(2026, 11, 26, 10, 28, 20, TimeSpan.Zero);
@@ -36,21 +37,29 @@ public sealed class BanMessageSerializerSpecs(ITestOutputHelper output)
         new BanStatus(User, true, At),
         new BanStatus(User, false, null),
         new ExpiryHandled(User, At),
-        new BanStarted(User, At, 42),
         new BanEnded(User, At, UnbanCause.Expired, 43),
         new ListActiveBans("app1", 2, 50),
-        new GetNodeOnlineStatus(User),
+        new GetOnlineStatus(User),
         new OnlineStatus(User, true, 2),
         Message,
         Message with { PushContent = null, PushData = null, Content = "" },
-        new DeliverToNodeUser(Message),
+        new DeliverToUser(Message),
         new MessageDelivered(User, 3),
-        new NodeKeptMessagesAvailable(User),
+        new KeptMessagesAvailable(User),
     };
 
     [Theory]
     [MemberData(nameof(CrossNodeMessages))]
-    public void A_cross_node_message_uses_the_binary_serializer_and_round_trips(object message)
+    public void A_cross_node_message_uses_the_binary_serializer_and_round_trips(object message) => RoundTrips(message);
+
+    [Fact]
+    public void A_notice_that_names_the_actor_holding_the_expiry_timer_round_trips_with_that_actor()
+    {
+        RoundTrips(new BanStarted(User, At, 42, TestActor));
+        RoundTrips(new ExpiryTaken(User, At, TestActor));
+    }
+
+    private void RoundTrips(object message)
     {
         var serializer = Sys.Serialization.FindSerializerFor(message);
         Assert.IsType<BanMessageSerializer>(serializer);
@@ -94,9 +103,9 @@ public sealed class UserMessageExtractorSpecs
     public void An_entity_id_turns_back_into_its_user(string app, string userId)
     {
         var user = new UserKey(app, userId);
-        var entityId = UserMessageExtractor.EntityIdFor(user);
+        var entityId = user.EntityId;
         Assert.DoesNotContain('/', entityId);
-        Assert.Equal(user, UserMessageExtractor.UserFor(entityId));
+        Assert.Equal(user, UserKey.FromEntityId(entityId));
     }
 
     [Fact]
@@ -105,10 +114,10 @@ public sealed class UserMessageExtractorSpecs
         var extractor = new UserMessageExtractor(100);
         var user = new UserKey("app1", "alice");
         var entityId = extractor.EntityId(new BanUser(user, 5));
-        Assert.Equal(UserMessageExtractor.EntityIdFor(user), entityId);
+        Assert.Equal(user.EntityId, entityId);
         Assert.Equal(entityId, extractor.EntityId(new ExpireBan(user, DateTimeOffset.UnixEpoch)));
         var shards = Enumerable.Range(0, 1000)
-            .Select(i => int.Parse(extractor.ShardId(UserMessageExtractor.EntityIdFor(new UserKey("app1", $"u{i}")), null)))
+            .Select(i => int.Parse(extractor.ShardId(new UserKey("app1", $"u{i}").EntityId, null)))
             .ToList();
         Assert.All(shards, s => Assert.InRange(s, 0, 99));
         Assert.True(shards.Distinct().Count() > 90, "users spread over the shards");

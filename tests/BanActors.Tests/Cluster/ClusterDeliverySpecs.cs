@@ -98,8 +98,12 @@ public sealed class ClusterDeliverySpecs : Akka.TestKit.Xunit2.TestKit, IClassFi
     {
         _postgres.RequireOrSkip();
         return await _cluster.GetAsync(async started =>
-            await ThreeNodeCluster.StartAsync(this, await _postgres.CreateDatabaseAsync("delivery"), new FakeTimeProvider(Start),
-                started, _output.WriteLine));
+        {
+            var connectionString = await _postgres.CreateDatabaseAsync("delivery");
+            var clock = new FakeTimeProvider(Start);
+            return await ThreeNodeCluster.StartAsync(
+                (name, port, seedPort) => ClusterNode.StartAsync(name, port, seedPort, connectionString, clock), started, _output.WriteLine);
+        });
     }
 
     private static UserMessage MessageTo(UserKey user, string text) =>
@@ -139,7 +143,7 @@ public sealed class ClusterDeliverySpecs : Akka.TestKit.Xunit2.TestKit, IClassFi
     private sealed class OneSessionRegistry : ReceiveActor
     {
         public OneSessionRegistry() =>
-            Receive<DeliverToNodeUser>(d => Sender.Tell(new MessageDelivered(d.Message.To, 1)));
+            Receive<DeliverToUser>(d => Sender.Tell(new MessageDelivered(d.Message.To, 1)));
     }
 
     private sealed class RecordingSession(string id) : IBanSession

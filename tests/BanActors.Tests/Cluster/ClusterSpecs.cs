@@ -87,12 +87,12 @@ public sealed class ClusterSpecs : Akka.TestKit.Xunit2.TestKit
         }
         var extractor = new UserMessageExtractor();
         var shardsOnNode2 = await ShardsOfAsync(node2);
-        var heldByNode2 = until.Keys.Where(u => shardsOnNode2.Contains(extractor.ShardId(UserMessageExtractor.EntityIdFor(u), null))).ToList();
+        var heldByNode2 = until.Keys.Where(u => shardsOnNode2.Contains(extractor.ShardId((u).EntityId, null))).ToList();
         Assert.NotEmpty(heldByNode2);
 
         // Acknowledged by node 2 itself just before it dies: the DistributedPubSub notification may never leave it.
         var late = Enumerable.Range(0, 2000).Select(i => new UserKey(App, $"late-{i}"))
-            .Where(u => shardsOnNode2.Contains(extractor.ShardId(UserMessageExtractor.EntityIdFor(u), null))).Take(5).ToList();
+            .Where(u => shardsOnNode2.Contains(extractor.ShardId((u).EntityId, null))).Take(5).ToList();
         foreach (var user in late) until[user] = (await node2.Engine.BanAsync(user, 45)).Until;
 
         Step($"{heldByNode2.Count} + {late.Count} bans held by node 2; crashing it");
@@ -178,9 +178,11 @@ public sealed class ClusterSpecs : Akka.TestKit.Xunit2.TestKit
 
     private Task<(ClusterNode Node1, ClusterNode Node2, ClusterNode Node3)> StartClusterAsync(
         string connectionString, TimeProvider clock, TimeSpan? idleTimeout = null) =>
-        ThreeNodeCluster.StartAsync(this, connectionString, clock, node => { lock (_nodes) _nodes.Add(node); }, Step, idleTimeout);
+        ThreeNodeCluster.StartAsync((name, port, seedPort) => ClusterNode.StartAsync(name, port, seedPort, connectionString, clock, idleTimeout),
+            node => { lock (_nodes) _nodes.Add(node); }, Step);
 
-    private Task AwaitIndexReadyAsync(ClusterNode node) => ThreeNodeCluster.AwaitIndexReadyAsync(this, node);
+    private Task AwaitIndexReadyAsync(ClusterNode node) =>
+        AwaitAssertAsync(async () => Assert.True(await node.IsIndexReadyAsync(TimeSpan.FromSeconds(3))), Converge);
 
     private static async Task<HashSet<string>> ShardsOfAsync(ClusterNode node)
     {

@@ -6,7 +6,7 @@ namespace BanActors.Tests.Support;
 /// <summary>A TestKit spec (with <see cref="SpecConfig"/>) that owns one temporary SQLite database, removed at the end.</summary>
 public abstract class DatabaseSpecs(ITestOutputHelper output) : TestKit(SpecConfig.Default, output: output)
 {
-    protected TempDatabase Database { get; } = new();
+    private protected TempDatabase Database { get; } = new();
 
     protected override void Dispose(bool disposing)
     {

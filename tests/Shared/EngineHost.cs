@@ -11,23 +11,26 @@ using BanActors.Storage;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Time.Testing;
 
-namespace BanActors.Tests.Support;
+namespace BanActors.Testing;
 
 /// <summary>A temporary folder holding one engine's SQLite file; deleted when disposed.</summary>
-public sealed class TempDatabase : IDisposable
+internal sealed class TempDatabase : IDisposable
 {
     public TempDatabase()
     {
-        Folder = Path.Combine(Path.GetTempPath(), "banactors-tests", Guid.NewGuid().ToString("N"));
+        Folder = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "banactors-tests", Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(Folder);
     }
 
     public string Folder { get; }
 
+    /// <summary>The SQLite file.</summary>
+    public string Path => System.IO.Path.Combine(Folder, "bans.db");
+
     public StorageOptions Storage => new()
     {
         Provider = StorageProvider.Sqlite,
-        ConnectionString = $"Data Source={Path.Combine(Folder, "bans.db")}",
+        ConnectionString = $"Data Source={Path}",
     };
 
     /// <summary>The single value of <paramref name="sql"/>, read straight from the file (not through the engine).</summary>
@@ -75,18 +78,20 @@ public sealed class TempDatabase : IDisposable
 }
 
 /// <summary>
-/// One "process" of the engine: an ActorSystem on a SQLite file with the engine started. Disposing it is a
-/// shutdown; a new host on the same database is a restart.
+/// One "process" of the engine on one node, as the tests and the bench run it: an ActorSystem on a SQLite file with
+/// the engine started the way <c>WithBanEngine</c> starts it. Disposing it is a shutdown; a new host on the same
+/// database is a restart.
 /// </summary>
-public sealed class EngineHost : IAsyncDisposable
+internal sealed class EngineHost : IAsyncDisposable
 {
     public static readonly DateTimeOffset Epoch = new(2026, 11, 26, 10, 0, 0, TimeSpan.Zero);
 
-    private EngineHost(ActorSystem system, BanEngine engine, BanEngineOptions options)
+    private EngineHost(ActorSystem system, BanEngine engine, BanEngineOptions options, TimeProvider time)
     {
         System = system;
         Engine = engine;
         Options = options;
+        Time = time;
     }
 
     public ActorSystem System { get; }
@@ -95,15 +100,19 @@ public sealed class EngineHost : IAsyncDisposable
 
     public BanEngineOptions Options { get; }
 
-    public FakeTimeProvider Clock => (FakeTimeProvider)Options.Clock;
+    /// <summary>The engine's clock.</summary>
+    public TimeProvider Time { get; }
 
-    public static EngineHost Start(TempDatabase database, FakeTimeProvider clock, Action<BanEngineOptions>? configure = null,
+    /// <summary>The engine's clock when a spec gave it a <see cref="FakeTimeProvider"/> to move.</summary>
+    public FakeTimeProvider Clock => (FakeTimeProvider)Time;
+
+    /// <param name="extraHocon">HOCON over the engine's own (log levels, loggers, timings).</param>
+    public static EngineHost Start(StorageOptions storage, TimeProvider clock, Action<BanEngineOptions>? configure = null,
         string? extraHocon = null)
     {
         var options = new BanEngineOptions
         {
-            Storage = database.Storage,
-            Clock = clock,
+            Storage = storage,
             AskTimeout = TimeSpan.FromSeconds(30),
         };
         configure?.Invoke(options);
@@ -112,21 +121,31 @@ public sealed class EngineHost : IAsyncDisposable
             .WithFallback(ConfigurationFactory.ParseString("akka.loglevel = WARNING"));
         var system = ActorSystem.Create("engine-" + Guid.NewGuid().ToString("N")[..8],
             BanEngineConfig.SystemSetup(options.Storage, overrides));
-        var actors = BanEngineActors.StartLocal(system, options);
-        return new EngineHost(system, new BanEngine(actors, options.AskTimeout), options);
+        var actors = BanEngineActors.Start(system, options, clock, LocalTopology.Instance);
+        return new EngineHost(system, new BanEngine(actors, options.AskTimeout), options, clock);
     }
 
+    public static EngineHost Start(TempDatabase database, TimeProvider clock, Action<BanEngineOptions>? configure = null,
+        string? extraHocon = null) => Start(database.Storage, clock, configure, extraHocon);
+
     public static FakeTimeProvider NewClock() => new(Epoch);
+
+    public async Task<bool> IsIndexReadyAsync() =>
+        await Engine.Actors.Index.Ask<bool>(IsIndexReady.Instance, TimeSpan.FromSeconds(30)).ConfigureAwait(false);
 
     public async Task WaitUntilIndexReadyAsync()
     {
         for (var attempt = 0; attempt < 600; attempt++)
         {
-            if (await Engine.Actors.Index.Ask<bool>(IsIndexReady.Instance, TimeSpan.FromSeconds(10))) return;
-            await Task.Delay(50);
+            if (await IsIndexReadyAsync().ConfigureAwait(false)) return;
+            await Task.Delay(50).ConfigureAwait(false);
         }
         throw new TimeoutException("the ban index never became ready");
     }
+
+    /// <summary>Who holds the wake-up of each running ban (the live actor, or the index).</summary>
+    public Task<ExpiryHolders> ExpiryHoldersAsync() =>
+        Engine.Actors.Index.Ask<ExpiryHolders>(GetExpiryHolders.Instance, TimeSpan.FromSeconds(10));
 
     public Task<int> LiveUserActorsAsync() =>
         Engine.Actors.Bans.Ask<int>(BanRouter.GetChildCount.Instance, TimeSpan.FromSeconds(5));

@@ -1,0 +1,47 @@
+using System.Text;
+
+namespace BanActors;
+
+/// <summary>
+/// The rules of a ban, in one place: the limits the product allows (RongCloud: 1 to 43,200 minutes, no permanent
+/// ban), which app keys and user ids are valid, and "banned now?". Every entry point (HTTP, facade, actor) uses them.
+/// </summary>
+public static class BanRules
+{
+    public const int MinMinutes = 1;
+    public const int MaxMinutes = 43_200;
+    public const int MaxUserIdLength = 64;
+    public const int MaxAppKeyLength = 64;
+
+    /// <summary>The largest page of the block list (and what an unpaged query returns at most).</summary>
+    public const int MaxPageSize = 1000;
+
+    /// <summary>"Banned now?" depends only on the end time and the clock, never on whether a timer ran.</summary>
+    public static bool IsBanned(DateTimeOffset? until, DateTimeOffset now) => until is { } u && now < u;
+
+    /// <summary>
+    /// App keys are part of persistence ids (<c>ban-{appKey}-{userId}</c>); without '-' in the key, two apps can
+    /// never map to the same id.
+    /// </summary>
+    public static bool IsValidAppKey(string? appKey) =>
+        appKey is { Length: > 0 and <= MaxAppKeyLength } && appKey.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '.');
+
+    /// <summary>Returns null when <paramref name="user"/> names a valid user of a valid app, otherwise why not.</summary>
+    public static string? ValidateUser(UserKey user)
+    {
+        if (string.IsNullOrEmpty(user.AppKey)) return "appKey is required";
+        if (!IsValidAppKey(user.AppKey))
+            return $"appKey must be 1 to {MaxAppKeyLength} letters, digits, '_' or '.'";
+        if (string.IsNullOrEmpty(user.UserId)) return "userId is required";
+        if (user.UserId.Length > MaxUserIdLength) return $"userId is longer than {MaxUserIdLength} characters";
+        return null;
+    }
+
+    /// <summary>Returns null when the ban request is valid, otherwise the reason it is not.</summary>
+    public static string? ValidateBan(UserKey user, int minutes) =>
+        ValidateUser(user) ?? ValidateMinutes(minutes);
+
+    /// <summary>Returns null when <paramref name="minutes"/> is an allowed ban length, otherwise why not.</summary>
+    public static string? ValidateMinutes(int minutes) =>
+        minutes is < MinMinutes or > MaxMinutes ? $"minute must be between {MinMinutes} and {MaxMinutes}" : null;
+}
