@@ -36,9 +36,9 @@ public sealed class BlockListSpecs(ShanghaiServer fixture) : IClassFixture<Shang
         string Beijing(int minutes) => now.AddMinutes(minutes).AddHours(8).ToString("yyyy-MM-dd HH:mm:ss");
         Assert.Equal(
             "{\"code\":200,\"users\":[" +
-            $"{{\"userId\":\"long\",\"blockEndTime\":\"{Beijing(30)}\"}}," +
-            $"{{\"userId\":\"middle\",\"blockEndTime\":\"{Beijing(10)}\"}}," +
-            $"{{\"userId\":\"short\",\"blockEndTime\":\"{Beijing(5)}\"}}]}}",
+            $"{{\"userId\":\"long\",\"blockEndTime\":\"{Beijing(30)}\",\"blockStartTime\":\"{Beijing(0)}\"}}," +
+            $"{{\"userId\":\"middle\",\"blockEndTime\":\"{Beijing(10)}\",\"blockStartTime\":\"{Beijing(0)}\"}}," +
+            $"{{\"userId\":\"short\",\"blockEndTime\":\"{Beijing(5)}\",\"blockStartTime\":\"{Beijing(0)}\"}}],\"total\":3}}",
             response.Body);
     }
 
@@ -104,7 +104,7 @@ public sealed class BlockListSpecs(ShanghaiServer fixture) : IClassFixture<Shang
         Assert.Contains("three-minutes", atFirstEnd.Body);
 
         _server.Clock.Advance(TimeSpan.FromMinutes(2) + TimeSpan.FromSeconds(1));
-        Assert.Equal("{\"code\":200,\"users\":[]}", (await client.PostAsync("/user/block/query.json")).Body);
+        Assert.Equal("{\"code\":200,\"users\":[],\"total\":0}", (await client.PostAsync("/user/block/query.json")).Body);
         Assert.False((await _server.Engine.GetStatusAsync(new UserKey(ShanghaiServer.Expiry.AppKey, "three-minutes"))).IsBanned);
     }
 }

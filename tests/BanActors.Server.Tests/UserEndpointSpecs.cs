@@ -49,7 +49,7 @@ public sealed class UserEndpointSpecs(DefaultServer fixture) : IClassFixture<Def
         Assert.Equal(HttpStatusCode.OK, list.Status);
         Assert.Equal("application/json; charset=utf-8", list.ContentType);
         var expected = _server.Clock.GetUtcNow().AddMinutes(90).ToString("yyyy-MM-dd HH:mm:ss");
-        Assert.Contains($"{{\"userId\":\"listed-1\",\"blockEndTime\":\"{expected}\"}}", list.Body);
+        Assert.Contains($"{{\"userId\":\"listed-1\",\"blockEndTime\":\"{expected}\",\"blockStartTime\":", list.Body);
         Assert.StartsWith("{\"code\":200,\"users\":[", list.Body);
     }
 

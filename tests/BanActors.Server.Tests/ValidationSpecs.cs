@@ -124,8 +124,8 @@ public sealed class ValidationSpecs(DefaultServer fixture) : IClassFixture<Defau
         var none = await V.PostRawAsync("/user/block/query.json", null, Signing.Default);
         var empty = await V.PostRawAsync("/user/block/query.json", "", Signing.Default, contentType: null);
 
-        Assert.Equal("{\"code\":200,\"users\":[]}", none.Body);
-        Assert.Equal("{\"code\":200,\"users\":[]}", empty.Body);
+        Assert.Equal("{\"code\":200,\"users\":[],\"total\":0}", none.Body);
+        Assert.Equal("{\"code\":200,\"users\":[],\"total\":0}", empty.Body);
     }
 
     [Theory]
@@ -216,7 +216,7 @@ public sealed class ValidationSpecs(DefaultServer fixture) : IClassFixture<Defau
     private async Task AssertNothingBannedAsync(params string[] userIds)
     {
         var list = await V.PostAsync("/user/block/query.json");
-        Assert.Equal("{\"code\":200,\"users\":[]}", list.Body);
+        Assert.Equal("{\"code\":200,\"users\":[],\"total\":0}", list.Body);
         foreach (var id in userIds)
             Assert.False((await _server.Engine.GetStatusAsync(new UserKey(TestApps.Validation.AppKey, id))).IsBanned, id);
     }

@@ -13,6 +13,8 @@ public static class RongCloudResults
     public static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web)
     {
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        // Optional fields (a ban's reason, the last page's nextCursor) are absent rather than null.
+        DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull,
     };
 
     private sealed record ErrorBody(int Code, string ErrorMessage, string Url);

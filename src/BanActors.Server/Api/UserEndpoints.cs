@@ -19,6 +19,10 @@ public static class UserEndpoints
 
     public const int DefaultPageSize = 50;
 
+    public const int DefaultHistorySize = 20;
+
+    private const int MaxCursorLength = 32;
+
     public const int MaxNameLength = 128;
 
     public const int MaxPortraitUriLength = 1024;
@@ -28,6 +32,7 @@ public static class UserEndpoints
         app.MapRongCloud("/user/block.json", BlockAsync);
         app.MapRongCloud("/user/unblock.json", UnblockAsync);
         app.MapRongCloud("/user/block/query.json", QueryBlockedAsync);
+        app.MapRongCloud("/user/block/history.json", HistoryAsync);
         app.MapRongCloud("/user/checkOnline.json", CheckOnlineAsync);
         app.MapRongCloud("/user/getToken.json", GetTokenAsync);
         return app;
@@ -38,8 +43,9 @@ public static class UserEndpoints
         context.RequireBody();
         var userIds = context.RequiredList("userId", MaxUsersPerRequest, BanRules.MaxUserIdLength);
         var minutes = context.RequiredInt("minute", BanRules.MinMinutes, BanRules.MaxMinutes);
+        var details = Details(context);
         var engine = Engine(context);
-        await ForEachUserAsync(context, userIds, user => engine.BanAsync(user, minutes, context.Aborted));
+        await ForEachUserAsync(context, userIds, user => engine.BanAsync(user, minutes, details, context.Aborted));
         return RongCloudResults.Ok();
     }
 
@@ -47,8 +53,9 @@ public static class UserEndpoints
     {
         context.RequireBody();
         var userIds = context.RequiredList("userId", MaxUsersPerRequest, BanRules.MaxUserIdLength);
+        var details = Details(context);
         var engine = Engine(context);
-        await ForEachUserAsync(context, userIds, user => engine.UnbanAsync(user, context.Aborted));
+        await ForEachUserAsync(context, userIds, user => engine.UnbanAsync(user, details, context.Aborted));
         return RongCloudResults.Ok();
     }
 
@@ -61,8 +68,50 @@ public static class UserEndpoints
         var format = context.Http.RequestServices.GetRequiredService<BlockEndTimeFormat>();
         return RongCloudResults.Ok(new
         {
-            users = result.Bans.Select(b => new BlockedUser(b.UserId, format.Format(b.Until))),
+            users = result.Bans.Select(b => new BlockedUser(b.UserId, format.Format(b.Until),
+                b.Since is { } since ? format.Format(since) : null, b.Reason, b.Operator)),
+            total = result.Total,
         });
+    }
+
+    /// <summary>The ledger's page of one user's history, newest first (an extension of RongCloud's API).</summary>
+    private static async Task<IResult> HistoryAsync(RongCloudContext context)
+    {
+        context.RequireBody();
+        var userId = context.RequiredString("userId", BanRules.MaxUserIdLength);
+        var size = context.OptionalInt("size", 1, BanRules.MaxHistoryPageSize) ?? DefaultHistorySize;
+        var cursor = context.OptionalString("cursor", MaxCursorLength);
+        BanHistoryPage page;
+        try
+        {
+            page = await Engine(context).GetHistoryAsync(new UserKey(context.App.AppKey, userId), size, cursor, context.Aborted);
+        }
+        catch (BanRequestRejectedException ex)
+        {
+            throw new RongCloudRequestException(ErrorCodes.BadParameter, ex.Message);
+        }
+        var format = context.Http.RequestServices.GetRequiredService<BlockEndTimeFormat>();
+        return RongCloudResults.Ok(new
+        {
+            userId,
+            history = page.Entries.Select(e => new HistoryEntry(ActionName(e.Action), format.Format(e.Time), e.Minutes,
+                e.Until is { } until ? format.Format(until) : null, e.Reason, e.Operator)),
+            nextCursor = page.NextCursor,
+        });
+    }
+
+    private static string ActionName(BanAction action) => action switch
+    {
+        BanAction.Block => "block",
+        BanAction.Unblock => "unblock",
+        _ => "expire",
+    };
+
+    private static BanDetails? Details(RongCloudContext context)
+    {
+        var reason = context.OptionalString("reason", BanRules.MaxReasonLength);
+        var op = context.OptionalString("operator", BanRules.MaxOperatorLength);
+        return reason is null && op is null ? null : new BanDetails(reason, op);
     }
 
     private static async Task<IResult> CheckOnlineAsync(RongCloudContext context)
@@ -84,7 +133,9 @@ public static class UserEndpoints
         return Task.FromResult(RongCloudResults.Ok(new { userId, token }));
     }
 
-    private sealed record BlockedUser(string UserId, string BlockEndTime);
+    private sealed record BlockedUser(string UserId, string BlockEndTime, string? BlockStartTime, string? Reason, string? Operator);
+
+    private sealed record HistoryEntry(string Action, string Time, int? Minute, string? BlockEndTime, string? Reason, string? Operator);
 
     private static IBanEngine Engine(RongCloudContext context) =>
         context.Http.RequestServices.GetRequiredService<IBanEngine>();

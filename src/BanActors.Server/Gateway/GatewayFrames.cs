@@ -18,18 +18,22 @@ public static class GatewayFrames
         w.WriteString("userId", userId);
     });
 
-    public static byte[] Refused(int code, string reason) => Write(w =>
-    {
-        w.WriteString("type", "refused");
-        w.WriteNumber("code", code);
-        w.WriteString("reason", reason);
-    });
+    /// <param name="until">The ban's end time, for a client to say "banned until 18:40" (milliseconds since the epoch).</param>
+    /// <param name="banReason">The moderator's reason, only when <c>Gateway:ShowBanReason</c> is on.</param>
+    public static byte[] Refused(int code, string reason, DateTimeOffset? until = null, string? banReason = null) =>
+        Closing("refused", code, reason, until, banReason);
 
-    public static byte[] Kicked(int code, string reason) => Write(w =>
+    /// <inheritdoc cref="Refused"/>
+    public static byte[] Kicked(int code, string reason, DateTimeOffset? until = null, string? banReason = null) =>
+        Closing("kicked", code, reason, until, banReason);
+
+    private static byte[] Closing(string type, int code, string reason, DateTimeOffset? until, string? banReason) => Write(w =>
     {
-        w.WriteString("type", "kicked");
+        w.WriteString("type", type);
         w.WriteNumber("code", code);
         w.WriteString("reason", reason);
+        if (until is { } end) w.WriteNumber("blockEndTime", end.ToUnixTimeMilliseconds());
+        if (banReason is not null) w.WriteString("banReason", banReason);
     });
 
     public static byte[] Message(UserMessage message) => Write(w =>

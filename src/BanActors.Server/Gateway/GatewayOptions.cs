@@ -17,4 +17,10 @@ public sealed class GatewayOptions
 
     /// <summary>Live messages waiting to be written to one session; beyond this, messages are kept for the next connect.</summary>
     public int SendQueueCapacity { get; set; } = 1_000;
+
+    /// <summary>
+    /// Also send the ban's reason (as <c>banReason</c>) in the kicked and refused frames. Off by default: a moderator's
+    /// note is not always meant for the user.
+    /// </summary>
+    public bool ShowBanReason { get; set; }
 }

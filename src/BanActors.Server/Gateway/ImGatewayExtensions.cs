@@ -82,7 +82,8 @@ public static partial class ImGatewayExtensions
             }
             if (admission is SessionRefused refused)
             {
-                await RefuseAsync(socket, refused.Code, refused.Reason, options, log);
+                await RefuseAsync(socket, refused.Code, refused.Reason, options, log, refused.BanUntil,
+                    options.ShowBanReason ? refused.BanReason : null);
                 return;
             }
             using var stopping = lifetime.ApplicationStopping.Register(session.Shutdown);
@@ -98,12 +99,13 @@ public static partial class ImGatewayExtensions
         }
     }
 
-    private static async Task RefuseAsync(WebSocket socket, int code, string reason, GatewayOptions options, ILogger log)
+    private static async Task RefuseAsync(WebSocket socket, int code, string reason, GatewayOptions options, ILogger log,
+        DateTimeOffset? until = null, string? banReason = null)
     {
         try
         {
             using var timeout = new CancellationTokenSource(options.CloseTimeout);
-            await socket.SendAsync(GatewayFrames.Refused(code, reason), WebSocketMessageType.Text, true, timeout.Token);
+            await socket.SendAsync(GatewayFrames.Refused(code, reason, until, banReason), WebSocketMessageType.Text, true, timeout.Token);
             await socket.CloseOutputAsync(GatewayFrames.CloseStatusFor(code), reason, timeout.Token);
             // Give the client the chance to answer the close, so it sees a clean close rather than a reset.
             var buffer = new byte[256];

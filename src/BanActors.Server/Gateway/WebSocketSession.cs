@@ -13,7 +13,7 @@ namespace BanActors.Server.Gateway;
 /// </summary>
 internal sealed partial class WebSocketSession : IBanSession
 {
-    private sealed record KickRequest(int Code, string Reason);
+    private sealed record KickRequest(int Code, string Reason, DateTimeOffset? Until = null, string? BanReason = null);
 
     private readonly WebSocket _socket;
     private readonly MessageDelivery _delivery;
@@ -47,9 +47,15 @@ internal sealed partial class WebSocketSession : IBanSession
 
     public string SessionId { get; } = Guid.NewGuid().ToString("N");
 
-    public void Kick(int code, string reason)
+    public void Kick(int code, string reason) => Kick(new KickRequest(code, reason));
+
+    public void KickBanned(DateTimeOffset until, string? banReason) =>
+        Kick(new KickRequest(ConnectionCodes.UserBlocked, ConnectionCodes.UserBlockedReason, until,
+            _options.ShowBanReason ? banReason : null));
+
+    private void Kick(KickRequest request)
     {
-        if (Interlocked.CompareExchange(ref _kick, new KickRequest(code, reason), null) is not null) return;
+        if (Interlocked.CompareExchange(ref _kick, request, null) is not null) return;
         _queue.Writer.TryComplete();
         // CancelAsync runs the loop's continuation on the thread pool, never on the registry actor's thread.
         _ = _wake.CancelAsync();
@@ -80,7 +86,7 @@ internal sealed partial class WebSocketSession : IBanSession
             if (Volatile.Read(ref _kick) is { } early)
             {
                 // Banned between admission and this point: to the client this is a refused connect.
-                await SendAsync(GatewayFrames.Refused(early.Code, early.Reason));
+                await SendAsync(GatewayFrames.Refused(early.Code, early.Reason, early.Until, early.BanReason));
                 await CloseAsync(GatewayFrames.CloseStatusFor(early.Code), early.Reason);
             }
             else
@@ -90,7 +96,7 @@ internal sealed partial class WebSocketSession : IBanSession
                 await PumpAsync();
                 if (Volatile.Read(ref _kick) is { } kick)
                 {
-                    await SendAsync(GatewayFrames.Kicked(kick.Code, kick.Reason));
+                    await SendAsync(GatewayFrames.Kicked(kick.Code, kick.Reason, kick.Until, kick.BanReason));
                     await CloseAsync(GatewayFrames.CloseStatusFor(kick.Code), kick.Reason);
                     LogKicked(_log, User, SessionId);
                 }

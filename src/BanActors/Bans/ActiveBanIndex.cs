@@ -9,8 +9,8 @@ namespace BanActors.Bans;
 
 /// <summary>
 /// The read side of the bans and the durable half of their expiry. Rebuilt from the journal's tagged events at
-/// start, then kept current by <see cref="BanStarted"/>/<see cref="BanEnded"/> and by tailing the journal (the
-/// notices are at most once in a cluster; the tail makes sure no durable change is missed). It serves the block
+/// start, then kept current by <see cref="BanStarted"/>/<see cref="BanEnded"/> and, where notices may be lost (a
+/// cluster: DistributedPubSub is at most once), by tailing the journal, so no durable change is missed. It serves the block
 /// list and holds the wake-up of every running ban whose actor is not alive: a live actor holds its own timer and
 /// is watched, and when it stops the index takes the wake-up over (a durable reminder next to the actor's in-memory
 /// timer, as Orleans separates them). So there is one timer per running ban at any moment, and bans lift on time
@@ -25,14 +25,17 @@ internal sealed class ActiveBanIndex : ReceiveActor, IWithStash
     /// watermark that keeps a late or replayed notice from bringing an ended ban back.
     /// </summary>
     /// <param name="Holder">The live user actor that holds the wake-up itself; null when the index holds it.</param>
-    private sealed record Entry(DateTimeOffset? Until, long SequenceNr, IActorRef? Holder = null);
+    /// <param name="Since">When the running ban started; with <paramref name="Reason"/> and <paramref name="Operator"/>,
+    /// the ledger's fields that the block list shows.</param>
+    private sealed record Entry(DateTimeOffset? Until, long SequenceNr, IActorRef? Holder = null, DateTimeOffset? Since = null,
+        string? Reason = null, string? Operator = null);
     private sealed class LoadState
     {
         public Dictionary<UserKey, Entry> Entries { get; } = new();
         public long LastOffset { get; set; }
     }
     private sealed record Loaded(Dictionary<UserKey, Entry> Entries, long LastOffset);
-    private sealed record JournalChange(UserKey User, DateTimeOffset? Until, long SequenceNr, long Offset);
+    private sealed record JournalChange(UserKey User, UserBanned? Ban, long SequenceNr, long Offset);
     private sealed class FollowFailed { public static readonly FollowFailed Instance = new(); }
     private sealed class Follow { public static readonly Follow Instance = new(); }
     private sealed class Due { public static readonly Due Instance = new(); }
@@ -44,6 +47,7 @@ internal sealed class ActiveBanIndex : ReceiveActor, IWithStash
     private readonly string _queryPluginId;
     private readonly int _maxExpiriesInFlight;
     private readonly TimeSpan _expiryTimeout;
+    private readonly bool _followJournal;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private Dictionary<UserKey, Entry> _entries = new();
     // Wake-ups the index holds, by due time; items made stale by a re-ban, an unban or an actor taking over are
@@ -58,8 +62,11 @@ internal sealed class ActiveBanIndex : ReceiveActor, IWithStash
     private UniqueKillSwitch? _follower;
     private IMaterializer? _materializer;
 
-    public ActiveBanIndex(IActorRef bans, TimeProvider clock, string queryPluginId, int maxExpiriesInFlight, TimeSpan expiryTimeout)
+    /// <param name="followJournal">Also tail the journal after the rebuild, for changes whose notice may be lost.</param>
+    public ActiveBanIndex(IActorRef bans, TimeProvider clock, string queryPluginId, int maxExpiriesInFlight, TimeSpan expiryTimeout,
+        bool followJournal)
     {
+        _followJournal = followJournal;
         _bans = bans;
         _clock = clock;
         _queryPluginId = queryPluginId;
@@ -73,9 +80,9 @@ internal sealed class ActiveBanIndex : ReceiveActor, IWithStash
     private IMaterializer Materializer => _materializer ??= Context.Materializer();
 
     public static Props Props(IActorRef bans, TimeProvider clock, string queryPluginId,
-        int maxExpiriesInFlight = 64, TimeSpan? expiryTimeout = null) =>
+        int maxExpiriesInFlight = 64, TimeSpan? expiryTimeout = null, bool followJournal = true) =>
         Akka.Actor.Props.Create(() => new ActiveBanIndex(bans, clock, queryPluginId, maxExpiriesInFlight,
-            expiryTimeout ?? TimeSpan.FromSeconds(30)));
+            expiryTimeout ?? TimeSpan.FromSeconds(30), followJournal));
 
     protected override void PreStart()
     {
@@ -105,7 +112,7 @@ internal sealed class ActiveBanIndex : ReceiveActor, IWithStash
             {
                 switch (envelope.Event)
                 {
-                    case UserBanned e: Apply(state.Entries, e.User, e.Until, envelope.SequenceNr); break;
+                    case UserBanned e: Apply(state.Entries, e.User, e, envelope.SequenceNr); break;
                     case UserUnbanned e: Apply(state.Entries, e.User, null, envelope.SequenceNr); break;
                 }
                 if (envelope.Offset is Sequence seq && seq.Value > state.LastOffset) state.LastOffset = seq.Value;
@@ -129,7 +136,7 @@ internal sealed class ActiveBanIndex : ReceiveActor, IWithStash
                 var offset = envelope.Offset is Sequence seq ? seq.Value : 0L;
                 return envelope.Event switch
                 {
-                    UserBanned e => new JournalChange(e.User, e.Until, envelope.SequenceNr, offset),
+                    UserBanned e => new JournalChange(e.User, e, envelope.SequenceNr, offset),
                     UserUnbanned e => new JournalChange(e.User, null, envelope.SequenceNr, offset),
                     _ => null,
                 };
@@ -182,7 +189,7 @@ internal sealed class ActiveBanIndex : ReceiveActor, IWithStash
             _log.Info("Ban index rebuilt: {Running} running bans", running);
             Become(Ready);
             Stash.UnstashAll();
-            StartFollowing();
+            if (_followJournal) StartFollowing();
             ScheduleDue();
         });
         Receive<Status.Failure>(failure =>
@@ -199,7 +206,7 @@ internal sealed class ActiveBanIndex : ReceiveActor, IWithStash
     {
         Receive<BanStarted>(e =>
         {
-            if (!Apply(_entries, e.User, e.Until, e.SequenceNr)) return;
+            if (!Apply(_entries, e.User, new UserBanned(e.User, e.At ?? e.Until, e.Until, e.Reason, e.Operator), e.SequenceNr)) return;
             HeldBy(e.User, e.Holder);
         });
         Receive<BanEnded>(e => Apply(_entries, e.User, null, e.SequenceNr));
@@ -219,7 +226,7 @@ internal sealed class ActiveBanIndex : ReceiveActor, IWithStash
             if (c.Offset > _journalOffset) _journalOffset = c.Offset;
             // Seen here first, the change's notice was lost: whether an actor holds a timer is unknown, so the index
             // holds a wake-up too (an early or second wake-up is harmless: the actor records each expiry once).
-            if (Apply(_entries, c.User, c.Until, c.SequenceNr) && c.Until is { } until) HoldWakeUp(c.User, until);
+            if (Apply(_entries, c.User, c.Ban, c.SequenceNr) && c.Ban?.Until is { } until) HoldWakeUp(c.User, until);
         });
         Receive<FollowFailed>(_ =>
         {
@@ -269,10 +276,12 @@ internal sealed class ActiveBanIndex : ReceiveActor, IWithStash
 
     // Applies an event unless a newer one for the same user was seen already (notifications and the journal replay
     // can overlap at start, and a notice can arrive after the journal tail delivered the same change).
-    private static bool Apply(Dictionary<UserKey, Entry> entries, UserKey user, DateTimeOffset? until, long sequenceNr)
+    private static bool Apply(Dictionary<UserKey, Entry> entries, UserKey user, UserBanned? ban, long sequenceNr)
     {
         if (entries.TryGetValue(user, out var existing) && existing.SequenceNr >= sequenceNr) return false;
-        entries[user] = new Entry(until, sequenceNr, until is null ? null : existing?.Holder);
+        entries[user] = ban is null
+            ? new Entry(null, sequenceNr)
+            : new Entry(ban.Until, sequenceNr, existing?.Holder, ban.At, ban.Reason, ban.Operator);
         return true;
     }
 
@@ -292,9 +301,11 @@ internal sealed class ActiveBanIndex : ReceiveActor, IWithStash
     private ActiveBanPage List(ListActiveBans query)
     {
         var now = _clock.GetUtcNow();
-        var running = _entries
+        var all = _entries
             .Where(kv => kv.Key.AppKey == query.AppKey && BanRules.IsBanned(kv.Value.Until, now))
-            .Select(kv => new ActiveBan(kv.Key.UserId, kv.Value.Until!.Value))
+            .Select(kv => new ActiveBan(kv.Key.UserId, kv.Value.Until!.Value, kv.Value.Since, kv.Value.Reason, kv.Value.Operator))
+            .ToList();
+        var running = all
             .OrderByDescending(b => b.Until)
             .ThenBy(b => b.UserId, StringComparer.Ordinal);
         // Pages stay at most MaxPageSize long: in a cluster the answer crosses nodes, and a page of 10,000 bans
@@ -303,7 +314,7 @@ internal sealed class ActiveBanIndex : ReceiveActor, IWithStash
         var page = query.Page <= 0
             ? running.Take(BanRules.MaxPageSize)
             : running.Skip((int)Math.Min(int.MaxValue, (long)(query.Page - 1) * size)).Take(size);
-        return new ActiveBanPage(page.ToList());
+        return new ActiveBanPage(page.ToList(), all.Count);
     }
 
     private void SendDueExpiries()

@@ -11,17 +11,21 @@ internal sealed class BanEventSerializer(ExtendedActorSystem system) : Serialize
 {
     public const int SerializerId = 4711;
 
+    // Version 1 (before the ledger) is still read; version 2 adds the optional reason and operator.
     private const string UserBannedV1 = "UB1";
     private const string UserUnbannedV1 = "UU1";
     private const string BanSnapshotV1 = "BS1";
+    private const string UserBannedV2 = "UB2";
+    private const string UserUnbannedV2 = "UU2";
+    private const string BanSnapshotV2 = "BS2";
 
     public override int Identifier => SerializerId;
 
     public override string Manifest(object o) => o switch
     {
-        UserBanned => UserBannedV1,
-        UserUnbanned => UserUnbannedV1,
-        BanSnapshot => BanSnapshotV1,
+        UserBanned => UserBannedV2,
+        UserUnbanned => UserUnbannedV2,
+        BanSnapshot => BanSnapshotV2,
         _ => throw new ArgumentException($"Cannot serialize {o.GetType()}", nameof(o)),
     };
 
@@ -33,19 +37,19 @@ internal sealed class BanEventSerializer(ExtendedActorSystem system) : Serialize
             switch (obj)
             {
                 case UserBanned e:
-                    WriteUser(writer, e.User);
-                    writer.Write(e.At.UtcTicks);
-                    writer.Write(e.Until.UtcTicks);
+                    WriteBan(writer, e);
                     break;
                 case UserUnbanned e:
                     WriteUser(writer, e.User);
                     writer.Write(e.At.UtcTicks);
                     writer.Write((byte)e.Cause);
+                    WriteOptional(writer, e.Reason);
+                    WriteOptional(writer, e.Operator);
                     break;
                 case BanSnapshot s:
                     WriteUser(writer, s.User);
-                    writer.Write(s.Until.HasValue);
-                    writer.Write(s.Until?.UtcTicks ?? 0L);
+                    writer.Write(s.Ban is not null);
+                    if (s.Ban is not null) WriteBan(writer, s.Ban);
                     break;
                 default:
                     throw new ArgumentException($"Cannot serialize {obj.GetType()}", nameof(obj));
@@ -64,23 +68,63 @@ internal sealed class BanEventSerializer(ExtendedActorSystem system) : Serialize
                 var user = ReadUser(reader);
                 return new UserBanned(user, ReadTime(reader), ReadTime(reader));
             }
+            case UserBannedV2:
+                return ReadBan(reader);
             case UserUnbannedV1:
             {
                 var user = ReadUser(reader);
                 var at = ReadTime(reader);
                 return new UserUnbanned(user, at, (UnbanCause)reader.ReadByte());
             }
+            case UserUnbannedV2:
+            {
+                var user = ReadUser(reader);
+                var at = ReadTime(reader);
+                var cause = (UnbanCause)reader.ReadByte();
+                return new UserUnbanned(user, at, cause, ReadOptional(reader), ReadOptional(reader));
+            }
             case BanSnapshotV1:
             {
+                // Version 1 kept only the end time; the start is unknown and shown as the end.
                 var user = ReadUser(reader);
                 var banned = reader.ReadBoolean();
                 var until = ReadTime(reader);
-                return new BanSnapshot(user, banned ? until : null);
+                return new BanSnapshot(user, banned ? new UserBanned(user, until, until) : null);
+            }
+            case BanSnapshotV2:
+            {
+                var user = ReadUser(reader);
+                return new BanSnapshot(user, reader.ReadBoolean() ? ReadBan(reader) : null);
             }
             default:
                 throw new System.Runtime.Serialization.SerializationException($"Unknown ban event manifest '{manifest}'");
         }
     }
+
+    private static void WriteBan(BinaryWriter writer, UserBanned e)
+    {
+        WriteUser(writer, e.User);
+        writer.Write(e.At.UtcTicks);
+        writer.Write(e.Until.UtcTicks);
+        WriteOptional(writer, e.Reason);
+        WriteOptional(writer, e.Operator);
+    }
+
+    private static UserBanned ReadBan(BinaryReader reader)
+    {
+        var user = ReadUser(reader);
+        var at = ReadTime(reader);
+        var until = ReadTime(reader);
+        return new UserBanned(user, at, until, ReadOptional(reader), ReadOptional(reader));
+    }
+
+    private static void WriteOptional(BinaryWriter writer, string? value)
+    {
+        writer.Write(value is not null);
+        if (value is not null) writer.Write(value);
+    }
+
+    private static string? ReadOptional(BinaryReader reader) => reader.ReadBoolean() ? reader.ReadString() : null;
 
     private static void WriteUser(BinaryWriter writer, UserKey user)
     {

@@ -9,10 +9,16 @@ internal interface IWithUserKey
 }
 
 /// <summary>Ban the user for <paramref name="Minutes"/> minutes from now (a re-ban replaces the end time).</summary>
-internal sealed record BanUser(UserKey User, int Minutes) : IWithUserKey;
+internal sealed record BanUser(UserKey User, int Minutes, BanDetails? Details = null) : IWithUserKey;
 
 /// <summary>Lift the user's ban now; succeeds when the user is not banned.</summary>
-internal sealed record UnbanUser(UserKey User) : IWithUserKey;
+internal sealed record UnbanUser(UserKey User, BanDetails? Details = null) : IWithUserKey;
+
+/// <summary>Ask for the sequence number of the user's last event; answered with <see cref="LastSequenceNrIs"/>.</summary>
+internal sealed record GetLastSequenceNr(UserKey User) : IWithUserKey;
+
+/// <summary>The sequence number of the user's last event (0: never banned).</summary>
+internal sealed record LastSequenceNrIs(UserKey User, long SequenceNr);
 
 /// <summary>Ask for the user's ban status; answered with <see cref="BanStatus"/>.</summary>
 internal sealed record GetBanStatus(UserKey User) : IWithUserKey;
@@ -34,9 +40,11 @@ internal sealed record ExpiryHandled(UserKey User, DateTimeOffset Until);
 
 /// <summary>
 /// Published after <see cref="UserBanned"/> is persisted: sessions of the user must close, and the expiry index learns
-/// that <paramref name="Holder"/> (the user's live actor) holds the wake-up at <paramref name="Until"/>.
+/// that <paramref name="Holder"/> (the user's live actor) holds the wake-up at <paramref name="Until"/>. The ledger's
+/// fields ride along for the block list and the kicked frame.
 /// </summary>
-internal sealed record BanStarted(UserKey User, DateTimeOffset Until, long SequenceNr, IActorRef Holder);
+internal sealed record BanStarted(UserKey User, DateTimeOffset Until, long SequenceNr, IActorRef Holder, DateTimeOffset? At = null,
+    string? Reason = null, string? Operator = null);
 
 /// <summary>Published after <see cref="UserUnbanned"/> is persisted.</summary>
 internal sealed record BanEnded(UserKey User, DateTimeOffset At, UnbanCause Cause, long SequenceNr);

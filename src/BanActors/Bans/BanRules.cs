@@ -16,6 +16,15 @@ public static class BanRules
     /// <summary>The largest page of the block list (and what an unpaged query returns at most).</summary>
     public const int MaxPageSize = 1000;
 
+    /// <summary>The longest reason a ban or unban may record (Discord's audit-log limit).</summary>
+    public const int MaxReasonLength = 512;
+
+    /// <summary>The longest operator (moderator) name a ban or unban may record.</summary>
+    public const int MaxOperatorLength = 64;
+
+    /// <summary>The largest page of a user's ban history.</summary>
+    public const int MaxHistoryPageSize = 100;
+
     /// <summary>"Banned now?" depends only on the end time and the clock, never on whether a timer ran.</summary>
     public static bool IsBanned(DateTimeOffset? until, DateTimeOffset now) => until is { } u && now < u;
 
@@ -40,6 +49,14 @@ public static class BanRules
     /// <summary>Returns null when the ban request is valid, otherwise the reason it is not.</summary>
     public static string? ValidateBan(UserKey user, int minutes) =>
         ValidateUser(user) ?? ValidateMinutes(minutes);
+
+    /// <summary>Returns null when the ledger fields of a ban or unban are within their limits, otherwise why not.</summary>
+    public static string? ValidateDetails(BanDetails? details)
+    {
+        if (details?.Reason is { Length: > MaxReasonLength }) return $"reason is longer than {MaxReasonLength} characters";
+        if (details?.Operator is { Length: > MaxOperatorLength }) return $"operator is longer than {MaxOperatorLength} characters";
+        return null;
+    }
 
     /// <summary>Returns null when <paramref name="minutes"/> is an allowed ban length, otherwise why not.</summary>
     public static string? ValidateMinutes(int minutes) =>

@@ -24,7 +24,8 @@ internal sealed class UserBanActor : UntypedPersistentActor
     private readonly UserKey _user;
     private readonly UserBanActorSettings _settings;
     private readonly ILoggingAdapter _log = Context.GetLogger();
-    private DateTimeOffset? _until;
+    // The running ban (or the last one, until an unban is recorded); null when none.
+    private UserBanned? _ban;
     private ITimer? _expiryTimer;
     private IActorRef? _awaitingWrite;
     private bool _holdsPermit;
@@ -74,9 +75,9 @@ internal sealed class UserBanActor : UntypedPersistentActor
     {
         switch (message)
         {
-            case UserBanned e: _until = e.Until; break;
-            case UserUnbanned: _until = null; break;
-            case SnapshotOffer { Snapshot: BanSnapshot snapshot }: _until = snapshot.Until; break;
+            case UserBanned e: _ban = e; break;
+            case UserUnbanned: _ban = null; break;
+            case SnapshotOffer { Snapshot: BanSnapshot snapshot }: _ban = snapshot.Ban; break;
             case RecoveryCompleted:
                 _sentDuringRecovery = null;
                 OnRecovered();
@@ -103,6 +104,7 @@ internal sealed class UserBanActor : UntypedPersistentActor
             case BanUser ban: HandleBan(ban); break;
             case UnbanUser unban: HandleUnban(unban); break;
             case GetBanStatus: Sender.Tell(CurrentStatus()); break;
+            case GetLastSequenceNr: Sender.Tell(new LastSequenceNrIs(_user, LastSequenceNr)); break;
             case ExpireBan expire: HandleExpiry(expire.Until, Sender); break;
             case ExpiryTimerFired fired: HandleExpiry(fired.Until, null); break;
             case ReceiveTimeout: Context.Parent.Tell(_settings.Passivate(Stop.Instance)); break;
@@ -119,13 +121,13 @@ internal sealed class UserBanActor : UntypedPersistentActor
 
     private BanStatus CurrentStatus()
     {
-        var banned = BanRules.IsBanned(_until, Now);
-        return new BanStatus(_user, banned, banned ? _until : null);
+        var banned = BanRules.IsBanned(_ban?.Until, Now);
+        return banned ? new BanStatus(_user, true, _ban!.Until, _ban.Reason) : new BanStatus(_user, false, null);
     }
 
     private void OnRecovered()
     {
-        if (_until is { } until)
+        if (_ban?.Until is { } until)
         {
             if (Now >= until)
             {
@@ -148,28 +150,33 @@ internal sealed class UserBanActor : UntypedPersistentActor
             Sender.Tell(new BanRejected(cmd.User, "message routed to the wrong user"));
             return;
         }
-        if (BanRules.ValidateBan(cmd.User, cmd.Minutes) is { } reason)
+        if ((BanRules.ValidateBan(cmd.User, cmd.Minutes) ?? BanRules.ValidateDetails(cmd.Details)) is { } reason)
         {
             Sender.Tell(new BanRejected(cmd.User, reason));
             return;
         }
 
         var now = Now;
-        var banned = new UserBanned(_user, now, now.AddMinutes(cmd.Minutes));
+        var banned = new UserBanned(_user, now, now.AddMinutes(cmd.Minutes), cmd.Details?.Reason, cmd.Details?.Operator);
         var replyTo = Sender;
         Write(banned, replyTo, () =>
         {
-            _until = banned.Until;
+            _ban = banned;
             ArmExpiry(banned.Until);
-            _settings.Publish(new BanStarted(_user, banned.Until, LastSequenceNr, Self));
+            _settings.Publish(new BanStarted(_user, banned.Until, LastSequenceNr, Self, banned.At, banned.Reason, banned.Operator));
             replyTo.Tell(new BanAccepted(_user, banned.Until));
-            _log.Info("Banned {User} until {Until:o}", _user, banned.Until);
+            _log.Info("Banned {User} until {Until:o} by {Operator}", _user, banned.Until, banned.Operator ?? "-");
         });
     }
 
     private void HandleUnban(UnbanUser cmd)
     {
-        if (_until is not { } until)
+        if (BanRules.ValidateDetails(cmd.Details) is { } invalid)
+        {
+            Sender.Tell(new BanRejected(cmd.User, invalid));
+            return;
+        }
+        if (_ban?.Until is not { } until)
         {
             Sender.Tell(new UnbanAccepted(_user, WasBanned: false));
             return;
@@ -179,7 +186,7 @@ internal sealed class UserBanActor : UntypedPersistentActor
         var wasBanned = BanRules.IsBanned(until, now);
         // A ban that already ran out is recorded as expired at its end time, not as a manual unban.
         var unbanned = wasBanned
-            ? new UserUnbanned(_user, now, UnbanCause.Manual)
+            ? new UserUnbanned(_user, now, UnbanCause.Manual, cmd.Details?.Reason, cmd.Details?.Operator)
             : new UserUnbanned(_user, until, UnbanCause.Expired);
         var replyTo = Sender;
         PersistUnban(unbanned, replyTo, () => replyTo.Tell(new UnbanAccepted(_user, wasBanned)));
@@ -187,7 +194,7 @@ internal sealed class UserBanActor : UntypedPersistentActor
 
     private void HandleExpiry(DateTimeOffset until, IActorRef? replyTo)
     {
-        if (_until != until)
+        if (_ban?.Until != until)
         {
             replyTo?.Tell(new ExpiryHandled(_user, until));
             return;
@@ -205,7 +212,7 @@ internal sealed class UserBanActor : UntypedPersistentActor
     private void PersistUnban(UserUnbanned unbanned, IActorRef? replyTo, Action reply) =>
         Write(unbanned, replyTo, () =>
         {
-            _until = null;
+            _ban = null;
             DisarmExpiry();
             _settings.Publish(new BanEnded(_user, unbanned.At, unbanned.Cause, LastSequenceNr));
             reply();
@@ -268,7 +275,7 @@ internal sealed class UserBanActor : UntypedPersistentActor
     private void MaybeSnapshot()
     {
         if (_settings.SnapshotEvery > 0 && LastSequenceNr % _settings.SnapshotEvery == 0)
-            SaveSnapshot(new BanSnapshot(_user, _until));
+            SaveSnapshot(new BanSnapshot(_user, _ban));
     }
 
     private void ArmExpiry(DateTimeOffset until)

@@ -17,21 +17,23 @@ internal sealed class BanMessageSerializer(ExtendedActorSystem system) : Seriali
     public const int SerializerId = 4712;
 
     private const string UserKeyV1 = "UK1";
-    private const string BanUserV1 = "BU1";
-    private const string UnbanUserV1 = "UN1";
+    private const string BanUserV2 = "BU2";
+    private const string UnbanUserV2 = "UN2";
+    private const string GetLastSequenceNrV1 = "GL1";
+    private const string LastSequenceNrIsV1 = "LS1";
     private const string GetBanStatusV1 = "GS1";
     private const string ExpireBanV1 = "EB1";
     private const string BanAcceptedV1 = "BA1";
     private const string BanRejectedV1 = "BR1";
     private const string UnbanAcceptedV1 = "UA1";
     private const string BanCommandFailedV1 = "BF1";
-    private const string BanStatusV1 = "ST1";
+    private const string BanStatusV2 = "ST2";
     private const string ExpiryHandledV1 = "EH1";
-    private const string BanStartedV2 = "BS2";
+    private const string BanStartedV3 = "BS3";
     private const string ExpiryTakenV1 = "ET1";
     private const string BanEndedV1 = "BE1";
     private const string ListActiveBansV1 = "LA1";
-    private const string ActiveBanPageV1 = "AP1";
+    private const string ActiveBanPageV2 = "AP2";
     private const string IsIndexReadyV1 = "IR1";
     private const string GetOnlineStatusV2 = "GO2";
     private const string OnlineStatusV1 = "OS1";
@@ -45,21 +47,23 @@ internal sealed class BanMessageSerializer(ExtendedActorSystem system) : Seriali
     public override string Manifest(object o) => o switch
     {
         UserKey => UserKeyV1,
-        BanUser => BanUserV1,
-        UnbanUser => UnbanUserV1,
+        BanUser => BanUserV2,
+        UnbanUser => UnbanUserV2,
+        GetLastSequenceNr => GetLastSequenceNrV1,
+        LastSequenceNrIs => LastSequenceNrIsV1,
         GetBanStatus => GetBanStatusV1,
         ExpireBan => ExpireBanV1,
         BanAccepted => BanAcceptedV1,
         BanRejected => BanRejectedV1,
         UnbanAccepted => UnbanAcceptedV1,
         BanCommandFailed => BanCommandFailedV1,
-        BanStatus => BanStatusV1,
+        BanStatus => BanStatusV2,
         ExpiryHandled => ExpiryHandledV1,
-        BanStarted => BanStartedV2,
+        BanStarted => BanStartedV3,
         ExpiryTaken => ExpiryTakenV1,
         BanEnded => BanEndedV1,
         ListActiveBans => ListActiveBansV1,
-        ActiveBanPage => ActiveBanPageV1,
+        ActiveBanPage => ActiveBanPageV2,
         IsIndexReady => IsIndexReadyV1,
         GetOnlineStatus => GetOnlineStatusV2,
         OnlineStatus => OnlineStatusV1,
@@ -78,17 +82,22 @@ internal sealed class BanMessageSerializer(ExtendedActorSystem system) : Seriali
             switch (obj)
             {
                 case UserKey m: WriteUser(w, m); break;
-                case BanUser m: WriteUser(w, m.User); w.Write(m.Minutes); break;
-                case UnbanUser m: WriteUser(w, m.User); break;
+                case BanUser m: WriteUser(w, m.User); w.Write(m.Minutes); WriteDetails(w, m.Details); break;
+                case UnbanUser m: WriteUser(w, m.User); WriteDetails(w, m.Details); break;
+                case GetLastSequenceNr m: WriteUser(w, m.User); break;
+                case LastSequenceNrIs m: WriteUser(w, m.User); w.Write(m.SequenceNr); break;
                 case GetBanStatus m: WriteUser(w, m.User); break;
                 case ExpireBan m: WriteUser(w, m.User); WriteTime(w, m.Until); break;
                 case BanAccepted m: WriteUser(w, m.User); WriteTime(w, m.Until); break;
                 case BanRejected m: WriteUser(w, m.User); w.Write(m.Reason); break;
                 case UnbanAccepted m: WriteUser(w, m.User); w.Write(m.WasBanned); break;
                 case BanCommandFailed m: WriteUser(w, m.User); w.Write(m.Reason); break;
-                case BanStatus m: WriteUser(w, m.User); w.Write(m.IsBanned); WriteOptionalTime(w, m.Until); break;
+                case BanStatus m: WriteUser(w, m.User); w.Write(m.IsBanned); WriteOptionalTime(w, m.Until); WriteOptionalString(w, m.Reason); break;
                 case ExpiryHandled m: WriteUser(w, m.User); WriteTime(w, m.Until); break;
-                case BanStarted m: WriteUser(w, m.User); WriteTime(w, m.Until); w.Write(m.SequenceNr); WriteRef(w, m.Holder); break;
+                case BanStarted m:
+                    WriteUser(w, m.User); WriteTime(w, m.Until); w.Write(m.SequenceNr); WriteRef(w, m.Holder);
+                    WriteOptionalTime(w, m.At); WriteOptionalString(w, m.Reason); WriteOptionalString(w, m.Operator);
+                    break;
                 case ExpiryTaken m: WriteUser(w, m.User); WriteTime(w, m.Until); WriteRef(w, m.Holder); break;
                 case BanEnded m: WriteUser(w, m.User); WriteTime(w, m.At); w.Write((byte)m.Cause); w.Write(m.SequenceNr); break;
                 case ListActiveBans m: w.Write(m.AppKey); w.Write(m.Page); w.Write(m.Size); break;
@@ -98,7 +107,11 @@ internal sealed class BanMessageSerializer(ExtendedActorSystem system) : Seriali
                     {
                         w.Write(ban.UserId);
                         WriteTime(w, ban.Until);
+                        WriteOptionalTime(w, ban.Since);
+                        WriteOptionalString(w, ban.Reason);
+                        WriteOptionalString(w, ban.Operator);
                     }
+                    w.Write(m.Total);
                     break;
                 case IsIndexReady: break;
                 case GetOnlineStatus m: WriteUser(w, m.User); break;
@@ -120,21 +133,24 @@ internal sealed class BanMessageSerializer(ExtendedActorSystem system) : Seriali
         return manifest switch
         {
             UserKeyV1 => ReadUser(r),
-            BanUserV1 => new BanUser(ReadUser(r), r.ReadInt32()),
-            UnbanUserV1 => new UnbanUser(ReadUser(r)),
+            BanUserV2 => new BanUser(ReadUser(r), r.ReadInt32(), ReadDetails(r)),
+            UnbanUserV2 => new UnbanUser(ReadUser(r), ReadDetails(r)),
+            GetLastSequenceNrV1 => new GetLastSequenceNr(ReadUser(r)),
+            LastSequenceNrIsV1 => new LastSequenceNrIs(ReadUser(r), r.ReadInt64()),
             GetBanStatusV1 => new GetBanStatus(ReadUser(r)),
             ExpireBanV1 => new ExpireBan(ReadUser(r), ReadTime(r)),
             BanAcceptedV1 => new BanAccepted(ReadUser(r), ReadTime(r)),
             BanRejectedV1 => new BanRejected(ReadUser(r), r.ReadString()),
             UnbanAcceptedV1 => new UnbanAccepted(ReadUser(r), r.ReadBoolean()),
             BanCommandFailedV1 => new BanCommandFailed(ReadUser(r), r.ReadString()),
-            BanStatusV1 => new BanStatus(ReadUser(r), r.ReadBoolean(), ReadOptionalTime(r)),
+            BanStatusV2 => new BanStatus(ReadUser(r), r.ReadBoolean(), ReadOptionalTime(r), ReadOptionalString(r)),
             ExpiryHandledV1 => new ExpiryHandled(ReadUser(r), ReadTime(r)),
-            BanStartedV2 => new BanStarted(ReadUser(r), ReadTime(r), r.ReadInt64(), ReadRef(r)),
+            BanStartedV3 => new BanStarted(ReadUser(r), ReadTime(r), r.ReadInt64(), ReadRef(r), ReadOptionalTime(r), ReadOptionalString(r),
+                ReadOptionalString(r)),
             ExpiryTakenV1 => new ExpiryTaken(ReadUser(r), ReadTime(r), ReadRef(r)),
             BanEndedV1 => new BanEnded(ReadUser(r), ReadTime(r), (UnbanCause)r.ReadByte(), r.ReadInt64()),
             ListActiveBansV1 => new ListActiveBans(r.ReadString(), r.ReadInt32(), r.ReadInt32()),
-            ActiveBanPageV1 => ReadPage(r),
+            ActiveBanPageV2 => ReadPage(r),
             IsIndexReadyV1 => IsIndexReady.Instance,
             GetOnlineStatusV2 => new GetOnlineStatus(ReadUser(r)),
             OnlineStatusV1 => new OnlineStatus(ReadUser(r), r.ReadBoolean(), r.ReadInt32()),
@@ -150,8 +166,9 @@ internal sealed class BanMessageSerializer(ExtendedActorSystem system) : Seriali
     {
         var count = r.ReadInt32();
         var bans = new List<ActiveBan>(count);
-        for (var i = 0; i < count; i++) bans.Add(new ActiveBan(r.ReadString(), ReadTime(r)));
-        return new ActiveBanPage(bans);
+        for (var i = 0; i < count; i++)
+            bans.Add(new ActiveBan(r.ReadString(), ReadTime(r), ReadOptionalTime(r), ReadOptionalString(r), ReadOptionalString(r)));
+        return new ActiveBanPage(bans, r.ReadInt32());
     }
 
     // One layout for a message alone and inside DeliverToUser; a change of it needs new manifests for both.
@@ -169,6 +186,18 @@ internal sealed class BanMessageSerializer(ExtendedActorSystem system) : Seriali
 
     private static UserMessage ReadMessage(BinaryReader r) => new(r.ReadString(), ReadUser(r), r.ReadString(), r.ReadString(),
         r.ReadString(), ReadOptionalString(r), ReadOptionalString(r), ReadTime(r));
+
+    private static void WriteDetails(BinaryWriter w, BanDetails? details)
+    {
+        WriteOptionalString(w, details?.Reason);
+        WriteOptionalString(w, details?.Operator);
+    }
+
+    private static BanDetails? ReadDetails(BinaryReader r)
+    {
+        var (reason, op) = (ReadOptionalString(r), ReadOptionalString(r));
+        return reason is null && op is null ? null : new BanDetails(reason, op);
+    }
 
     private static void WriteOptionalString(BinaryWriter w, string? value)
     {

@@ -54,6 +54,8 @@ internal sealed class ClusterTopology(BanClusterOptions cluster) : IEngineTopolo
 
     public object Passivate(object stopMessage) => new Passivate(stopMessage);
 
+    public bool NoticesMayBeLost => true;
+
     public Action<object> Publisher(ActorSystem system)
     {
         var mediator = DistributedPubSub.Get(system).Mediator;

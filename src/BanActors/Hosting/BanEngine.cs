@@ -5,14 +5,15 @@ using BanActors.Sessions;
 namespace BanActors.Hosting;
 
 /// <summary>The typed facade over the engine's actors: validation happens here, once, before anything is sent.</summary>
-internal sealed class BanEngine(BanEngineActors actors, TimeSpan askTimeout) : IBanEngine, ISessionRegistry
+internal sealed class BanEngine(BanEngineActors actors, TimeSpan askTimeout, ActorSystem system) : IBanEngine, ISessionRegistry
 {
     public BanEngineActors Actors { get; } = actors;
 
-    public async Task<BanAccepted> BanAsync(UserKey user, int minutes, CancellationToken cancellationToken = default)
+    public async Task<BanAccepted> BanAsync(UserKey user, int minutes, BanDetails? details = null,
+        CancellationToken cancellationToken = default)
     {
-        Validate(BanRules.ValidateBan(user, minutes));
-        return await AskAsync(Actors.Bans, new BanUser(user, minutes), cancellationToken) switch
+        Validate(BanRules.ValidateBan(user, minutes) ?? BanRules.ValidateDetails(details));
+        return await AskAsync(Actors.Bans, new BanUser(user, minutes, details), cancellationToken) switch
         {
             BanAccepted accepted => accepted,
             BanRejected rejected => throw new BanRequestRejectedException(rejected.Reason),
@@ -21,12 +22,13 @@ internal sealed class BanEngine(BanEngineActors actors, TimeSpan askTimeout) : I
         };
     }
 
-    public async Task<UnbanAccepted> UnbanAsync(UserKey user, CancellationToken cancellationToken = default)
+    public async Task<UnbanAccepted> UnbanAsync(UserKey user, BanDetails? details = null, CancellationToken cancellationToken = default)
     {
-        Validate(BanRules.ValidateUser(user));
-        return await AskAsync(Actors.Bans, new UnbanUser(user), cancellationToken) switch
+        Validate(BanRules.ValidateUser(user) ?? BanRules.ValidateDetails(details));
+        return await AskAsync(Actors.Bans, new UnbanUser(user, details), cancellationToken) switch
         {
             UnbanAccepted accepted => accepted,
+            BanRejected rejected => throw new BanRequestRejectedException(rejected.Reason),
             BanCommandFailed failed => throw new BanEngineUnavailableException(failed.Reason),
             var other => throw Unexpected(other),
         };
@@ -37,6 +39,32 @@ internal sealed class BanEngine(BanEngineActors actors, TimeSpan askTimeout) : I
         Validate(BanRules.ValidateUser(user));
         return await AskAsync(Actors.Bans, new GetBanStatus(user), cancellationToken) as BanStatus
             ?? throw new BanEngineUnavailableException("unexpected answer to a status query");
+    }
+
+    public async Task<BanHistoryPage> GetHistoryAsync(UserKey user, int size = 20, string? cursor = null,
+        CancellationToken cancellationToken = default)
+    {
+        Validate(BanRules.ValidateUser(user));
+        if (size is < 1 or > BanRules.MaxHistoryPageSize)
+            throw new BanRequestRejectedException($"size must be between 1 and {BanRules.MaxHistoryPageSize}");
+        long before;
+        if (cursor is null)
+        {
+            before = (await AskAsync(Actors.Bans, new GetLastSequenceNr(user), cancellationToken) as LastSequenceNrIs
+                ?? throw new BanEngineUnavailableException("unexpected answer to a history query")).SequenceNr;
+        }
+        else if (!BanHistory.TryParseCursor(cursor, out before))
+        {
+            throw new BanRequestRejectedException("cursor is not valid");
+        }
+        try
+        {
+            return await BanHistory.ReadAsync(system, user, before, size, cancellationToken).WaitAsync(askTimeout, cancellationToken);
+        }
+        catch (TimeoutException ex)
+        {
+            throw new BanEngineUnavailableException($"the journal did not answer within {askTimeout.TotalSeconds:0.#} s", ex);
+        }
     }
 
     public async Task<ActiveBanPage> ListActiveAsync(string appKey, int page, int size, CancellationToken cancellationToken = default)

@@ -39,7 +39,7 @@ internal sealed record BanEngineActors(IActorRef Bans, IActorRef Index, IActorRe
             options.SnapshotEvery, gate, BanEngineConfig.JournalPluginId, BanEngineConfig.SnapshotPluginId);
         var bans = topology.StartUsers(system, user => UserBanActor.Props(user, settings));
         var index = topology.StartIndex(system, ActiveBanIndex.Props(bans, clock, BanEngineConfig.QueryPluginId,
-            options.MaxExpiriesInFlight));
+            options.MaxExpiriesInFlight, followJournal: topology.NoticesMayBeLost));
         var registry = system.ActorOf(ConnectionRegistry.Props(bans, options.AskTimeout), ConnectionRegistry.Name);
         return new BanEngineActors(bans, index, registry, topology.StartSessions(system, registry));
     }

@@ -20,6 +20,14 @@ internal interface IEngineTopology
     /// <summary>Delivers a notice to the event stream of every node (this one synchronously where it can).</summary>
     Action<object> Publisher(ActorSystem system);
 
+    /// <summary>
+    /// Whether a durable change can reach the index without its notice (a node dies between persisting and
+    /// publishing; DistributedPubSub is at most once). Then the index also tails the journal. On one node the notice
+    /// is published synchronously in the same process as the write, so the tail would only read every event twice
+    /// (measured: 10–20% of the in-process ban rate).
+    /// </summary>
+    bool NoticesMayBeLost { get; }
+
     /// <summary>Starts the expiry index (once per engine) and returns the ref to talk to it.</summary>
     IActorRef StartIndex(ActorSystem system, Props index);
 
@@ -39,6 +47,8 @@ internal sealed class LocalTopology : IEngineTopology
 
     // Synchronous: the notice is in the index's and the registry's mailboxes before the command is answered.
     public Action<object> Publisher(ActorSystem system) => system.EventStream.Publish;
+
+    public bool NoticesMayBeLost => false;
 
     public IActorRef StartIndex(ActorSystem system, Props index) => system.ActorOf(index, "ban-index");
 

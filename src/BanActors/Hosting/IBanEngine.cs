@@ -10,11 +10,23 @@ public interface IBanEngine
     /// <summary>
     /// Bans the user for <paramref name="minutes"/> (<see cref="BanRules.MinMinutes"/> to <see cref="BanRules.MaxMinutes"/>;
     /// a re-ban replaces the end time); returns once the ban is persisted and the user's sessions are being closed.
+    /// <paramref name="details"/> (why, by whom) goes into the ledger with the ban.
     /// </summary>
-    Task<BanAccepted> BanAsync(UserKey user, int minutes, CancellationToken cancellationToken = default);
+    Task<BanAccepted> BanAsync(UserKey user, int minutes, BanDetails? details = null, CancellationToken cancellationToken = default);
 
-    /// <summary>Lifts the user's ban now; succeeds, persisting nothing, when the user is not banned.</summary>
-    Task<UnbanAccepted> UnbanAsync(UserKey user, CancellationToken cancellationToken = default);
+    /// <summary>
+    /// Lifts the user's ban now, recording <paramref name="details"/> in the ledger; succeeds, persisting nothing,
+    /// when the user is not banned.
+    /// </summary>
+    Task<UnbanAccepted> UnbanAsync(UserKey user, BanDetails? details = null, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The user's ban history from the ledger (the journal), newest first: bans, unbans and expiries.
+    /// <paramref name="size"/> is 1 to <see cref="BanRules.MaxHistoryPageSize"/>; pass the previous page's
+    /// <see cref="BanHistoryPage.NextCursor"/> as <paramref name="cursor"/> for the next page. A user never banned has
+    /// an empty history.
+    /// </summary>
+    Task<BanHistoryPage> GetHistoryAsync(UserKey user, int size = 20, string? cursor = null, CancellationToken cancellationToken = default);
 
     /// <summary>Whether the user is banned now, and until when.</summary>
     Task<BanStatus> GetStatusAsync(UserKey user, CancellationToken cancellationToken = default);

@@ -72,7 +72,7 @@ internal sealed class ConnectionRegistry : ReceiveActor
         if (!TryTakePending(checkedMsg.User, checkedMsg.SessionId, out var pending)) return;
         if (checkedMsg.Status.IsBanned)
         {
-            pending.ReplyTo.Tell(Refused(checkedMsg.User, checkedMsg.SessionId));
+            pending.ReplyTo.Tell(Refused(checkedMsg.User, checkedMsg.SessionId, checkedMsg.Status.Until, checkedMsg.Status.Reason));
             return;
         }
         GetOrAdd(_live, checkedMsg.User)[checkedMsg.SessionId] = pending.Session;
@@ -139,23 +139,23 @@ internal sealed class ConnectionRegistry : ReceiveActor
         {
             foreach (var session in sessions.Values)
             {
-                Kick(session);
+                Kick(session, started);
                 kicked++;
             }
         }
         if (_pending.Remove(started.User, out var pendings))
         {
             foreach (var (sessionId, pending) in pendings)
-                pending.ReplyTo.Tell(Refused(started.User, sessionId));
+                pending.ReplyTo.Tell(Refused(started.User, sessionId, started.Until, started.Reason));
         }
         if (kicked > 0) _log.Info("Kicked {Count} sessions of banned user {User}", kicked, started.User);
     }
 
-    private void Kick(IBanSession session)
+    private void Kick(IBanSession session, BanStarted started)
     {
         try
         {
-            session.Kick(ConnectionCodes.UserBlocked, ConnectionCodes.UserBlockedReason);
+            session.KickBanned(started.Until, started.Reason);
         }
         catch (Exception ex)
         {
@@ -163,8 +163,8 @@ internal sealed class ConnectionRegistry : ReceiveActor
         }
     }
 
-    private static SessionRefused Refused(UserKey user, string sessionId) =>
-        new(user, sessionId, ConnectionCodes.UserBlocked, ConnectionCodes.UserBlockedReason);
+    private static SessionRefused Refused(UserKey user, string sessionId, DateTimeOffset? until, string? banReason) =>
+        new(user, sessionId, ConnectionCodes.UserBlocked, ConnectionCodes.UserBlockedReason, until, banReason);
 
     private bool TryTakePending(UserKey user, string sessionId, out Pending pending)
     {

@@ -13,6 +13,12 @@ public interface IBanSession
     void Kick(int code, string reason);
 
     /// <summary>
+    /// Close the connection because its user is banned until <paramref name="until"/>, for <paramref name="banReason"/>
+    /// when the moderator gave one; by default <see cref="Kick"/> with 31009 USER_BLOCKED. Must not block.
+    /// </summary>
+    void KickBanned(DateTimeOffset until, string? banReason) => Kick(ConnectionCodes.UserBlocked, ConnectionCodes.UserBlockedReason);
+
+    /// <summary>
     /// Queues a message for the client without blocking (called from the registry actor). Returns false when the
     /// session cannot take it (closing, kicked, queue full); the message is then kept in the offline store. A
     /// session that accepted a message and then closes before writing it must keep it itself.
@@ -51,6 +57,9 @@ public abstract record SessionAdmission(UserKey User, string SessionId)
 /// <summary>The session is live and will be kicked if a ban starts.</summary>
 public sealed record SessionAccepted(UserKey User, string SessionId) : SessionAdmission(User, SessionId);
 
-/// <summary>The session may not connect (banned: 31009; engine unavailable: 31003).</summary>
-public sealed record SessionRefused(UserKey User, string SessionId, int Code, string Reason) : SessionAdmission(User, SessionId);
+/// <summary>
+/// The session may not connect (banned: 31009, with the ban's end time and reason; engine unavailable: 31003).
+/// </summary>
+public sealed record SessionRefused(UserKey User, string SessionId, int Code, string Reason, DateTimeOffset? BanUntil = null,
+    string? BanReason = null) : SessionAdmission(User, SessionId);
 

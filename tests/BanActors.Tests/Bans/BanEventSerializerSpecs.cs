@@ -11,9 +11,12 @@ public sealed class BanEventSerializerSpecs(ITestOutputHelper output) : Database
     public static TheoryData<object> Events => new()
     {
         new UserBanned(Dave, EngineHost.Epoch, EngineHost.Epoch.AddMinutes(43_200)),
+        new UserBanned(Dave, EngineHost.Epoch, EngineHost.Epoch.AddMinutes(10), "spam \"links\" 😀", "alice"),
+        new UserBanned(Dave, EngineHost.Epoch, EngineHost.Epoch.AddMinutes(10), null, "bot"),
         new UserUnbanned(Dave, EngineHost.Epoch, UnbanCause.Expired),
         new UserUnbanned(Dave, EngineHost.Epoch, UnbanCause.Manual),
-        new BanSnapshot(Dave, EngineHost.Epoch),
+        new UserUnbanned(Dave, EngineHost.Epoch, UnbanCause.Manual, "appeal", "bob"),
+        new BanSnapshot(Dave, new UserBanned(Dave, EngineHost.Epoch, EngineHost.Epoch.AddMinutes(5), "r", "o")),
         new BanSnapshot(Dave, null),
     };
 
@@ -36,6 +39,21 @@ public sealed class BanEventSerializerSpecs(ITestOutputHelper output) : Database
         Assert.Equal(new UserKey("app1", "u1"), banned.User);
         Assert.Equal(EngineHost.Epoch, banned.At);
         Assert.Equal(EngineHost.Epoch.AddMinutes(10), banned.Until);
+        Assert.Null(banned.Reason);
+        Assert.Null(banned.Operator);
+    }
+
+    [Fact]
+    public void A_version_one_unban_and_snapshot_read_back_without_ledger_fields()
+    {
+        var serializer = new BanEventSerializer((ExtendedActorSystem)Sys);
+        var user = new UserKey("app1", "u1");
+        // UU1: user, at, cause; BS1: user, banned flag, until ticks. Written by hand as the old format wrote them.
+        var unban = Convert.FromHexString("046170703102753100D08B08A44BDF0802");
+        Assert.Equal(new UserUnbanned(user, EngineHost.Epoch, UnbanCause.Manual), serializer.FromBinary(unban, "UU1"));
+        var snapshot = Convert.FromHexString("04617070310275310100D08B08A44BDF08");
+        var read = Assert.IsType<BanSnapshot>(serializer.FromBinary(snapshot, "BS1"));
+        Assert.Equal(EngineHost.Epoch, read.Ban!.Until);
     }
 
     [Fact]
@@ -50,8 +68,8 @@ public sealed class BanEventSerializerSpecs(ITestOutputHelper output) : Database
         var rows = Database.Rows("SELECT serializer_id, manifest, tags FROM event_journal ORDER BY ordering",
             r => (r.GetInt64(0), r.GetString(1), r.GetString(2)));
         Assert.Equal(2, rows.Count);
-        Assert.Equal((BanEventSerializer.SerializerId, "UB1"), (rows[0].Item1, rows[0].Item2));
-        Assert.Equal((BanEventSerializer.SerializerId, "UU1"), (rows[1].Item1, rows[1].Item2));
+        Assert.Equal((BanEventSerializer.SerializerId, "UB2"), (rows[0].Item1, rows[0].Item2));
+        Assert.Equal((BanEventSerializer.SerializerId, "UU2"), (rows[1].Item1, rows[1].Item2));
         Assert.All(rows, r => Assert.Contains("ban", r.Item3));
     }
 

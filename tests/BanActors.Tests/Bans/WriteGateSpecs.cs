@@ -49,6 +49,6 @@ public sealed class WriteGateSpecs(ITestOutputHelper output) : DatabaseSpecs(out
         Assert.Empty((await host.Engine.ListActiveAsync("herd", 0, 50)).Bans);
     }
 
-    private long CountExpiries() => Database.Scalar("SELECT COUNT(*) FROM event_journal WHERE manifest = 'UU1'");
+    private long CountExpiries() => Database.Scalar("SELECT COUNT(*) FROM event_journal WHERE manifest = 'UU2'");
 
 }

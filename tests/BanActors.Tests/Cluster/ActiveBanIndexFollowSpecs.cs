@@ -38,7 +38,8 @@ public sealed class ActiveBanIndexFollowSpecs : Akka.TestKit.Xunit2.TestKit
         await WriteWithoutNotificationAsync(new UserBanned(user, Start, until));
 
         await AwaitAssertAsync(async () =>
-            Assert.Equal([new ActiveBan("silent", until)], (await index.Ask<ActiveBanPage>(new ListActiveBans("app1", 0, 0))).Bans));
+            Assert.Equal([("silent", until)],
+                (await index.Ask<ActiveBanPage>(new ListActiveBans("app1", 0, 0))).Bans.Select(b => (b.UserId, b.Until))));
         clock.Advance(TimeSpan.FromMinutes(10));
         var expire = await bans.ExpectMsgAsync<ExpireBan>();
         Assert.Equal(new ExpireBan(user, until), expire);

@@ -1,0 +1,50 @@
+using BanActors.Tests.Support;
+using Xunit.Abstractions;
+
+namespace BanActors.Tests.Bans;
+
+/// <summary>The ledger through the facade: reason and operator are durable, and a user's history survives a restart.</summary>
+public sealed class LedgerSpecs(ITestOutputHelper output) : DatabaseSpecs(output)
+{
+    private static readonly UserKey Eve = new("app1", "eve");
+
+    [Fact]
+    public async Task A_users_history_with_reasons_and_operators_survives_a_restart_and_the_running_ban_keeps_its_reason()
+    {
+        var clock = EngineHost.NewClock();
+        await using (var host = EngineHost.Start(Database, clock))
+        {
+            await host.Engine.BanAsync(Eve, 10, new BanDetails("spam", "alice"));
+            await host.Engine.UnbanAsync(Eve, new BanDetails(Operator: "bob"));
+            await host.Engine.BanAsync(Eve, 30, new BanDetails("again", "carol"));
+        }
+
+        await using var after = EngineHost.Start(Database, clock);
+        var page = await after.Engine.GetHistoryAsync(Eve, 10);
+        Assert.Null(page.NextCursor);
+        Assert.Equal(
+            [
+                new BanHistoryEntry(BanAction.Block, EngineHost.Epoch, 30, EngineHost.Epoch.AddMinutes(30), "again", "carol"),
+                new BanHistoryEntry(BanAction.Unblock, EngineHost.Epoch, Operator: "bob"),
+                new BanHistoryEntry(BanAction.Block, EngineHost.Epoch, 10, EngineHost.Epoch.AddMinutes(10), "spam", "alice"),
+            ],
+            page.Entries);
+        var status = await after.Engine.GetStatusAsync(Eve);
+        Assert.Equal("again", status.Reason);
+        await after.WaitUntilIndexReadyAsync();
+        var listed = Assert.Single((await after.Engine.ListActiveAsync("app1", 0, 0)).Bans);
+        Assert.Equal(new ActiveBan("eve", EngineHost.Epoch.AddMinutes(30), EngineHost.Epoch, "again", "carol"), listed);
+    }
+
+    [Fact]
+    public async Task A_reason_or_operator_over_its_limit_is_rejected_by_the_facade_and_nothing_is_written()
+    {
+        await using var host = EngineHost.Start(Database, EngineHost.NewClock());
+        await Assert.ThrowsAsync<BanRequestRejectedException>(() =>
+            host.Engine.BanAsync(Eve, 10, new BanDetails(new string('r', BanRules.MaxReasonLength + 1))));
+        await Assert.ThrowsAsync<BanRequestRejectedException>(() =>
+            host.Engine.UnbanAsync(Eve, new BanDetails(Operator: new string('o', BanRules.MaxOperatorLength + 1))));
+        Assert.Empty(await host.StoredEventsAsync(Eve));
+        Assert.Empty((await host.Engine.GetHistoryAsync(Eve)).Entries);
+    }
+}
