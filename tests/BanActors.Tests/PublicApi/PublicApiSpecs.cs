@@ -11,6 +11,8 @@ public sealed class PublicApiSpecs
 {
     private const int MaxPublicTypes = 40;
 
+    private static readonly string[] HostNamespaces = ["BanActors", "BanActors.Cluster"];
+
     [Fact]
     public void The_public_api_is_the_approved_one()
     {
@@ -34,7 +36,7 @@ public sealed class PublicApiSpecs
     {
         var types = typeof(IBanEngine).Assembly.GetExportedTypes();
         Assert.InRange(types.Length, 1, MaxPublicTypes);
-        Assert.All(types, t => Assert.Contains(t.Namespace, new[] { "BanActors", "BanActors.Cluster" }));
+        Assert.All(types, t => Assert.Contains(t.Namespace, HostNamespaces));
     }
 
     private static string Folder([CallerFilePath] string path = "") => Path.GetDirectoryName(path)!;
