@@ -29,13 +29,66 @@ public static class UserEndpoints
 
     public static IEndpointRouteBuilder MapUserEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapRongCloud("/user/block.json", BlockAsync);
-        app.MapRongCloud("/user/unblock.json", UnblockAsync);
+        app.MapRongCloud("/user/block.json", context => IdempotentAsync(context, BlockAsync));
+        app.MapRongCloud("/user/unblock.json", context => IdempotentAsync(context, UnblockAsync));
         app.MapRongCloud("/user/block/query.json", QueryBlockedAsync);
         app.MapRongCloud("/user/block/history.json", HistoryAsync);
         app.MapRongCloud("/user/checkOnline.json", CheckOnlineAsync);
         app.MapRongCloud("/user/getToken.json", GetTokenAsync);
         return app;
+    }
+
+    /// <summary>
+    /// With an <c>Idempotency-Key</c> header, a repeat of a request that succeeded (same app, same key, same
+    /// parameters, within 24 hours) gets the same answer and changes nothing; the same key with other parameters is
+    /// refused with 1002. Without the header, the request runs as RongCloud's.
+    /// </summary>
+    private static async Task<IResult> IdempotentAsync(RongCloudContext context, Func<RongCloudContext, Task<IResult>> change)
+    {
+        var header = context.Http.Request.Headers[IdempotencyStore.HeaderName];
+        if (header.Count == 0 || string.IsNullOrEmpty(header[0])) return await change(context);
+        if (header.Count > 1)
+            throw new RongCloudRequestException(ErrorCodes.BadParameter, $"{IdempotencyStore.HeaderName} must be given once");
+        var key = header[0]!;
+        if (key.Length > IdempotencyStore.MaxKeyLength)
+            throw new RongCloudRequestException(ErrorCodes.TooLong,
+                $"{IdempotencyStore.HeaderName} is longer than {IdempotencyStore.MaxKeyLength} characters");
+
+        var store = context.Http.RequestServices.GetRequiredService<IdempotencyStore>();
+        var fingerprint = IdempotencyStore.Fingerprint(context.Path, context.Form);
+        switch (await LookUpAsync(store, context, key, fingerprint))
+        {
+            case IdempotencyStore.Seen.Same:
+                return RongCloudResults.Ok();
+            case IdempotencyStore.Seen.Conflict:
+                throw new RongCloudRequestException(ErrorCodes.BadParameter,
+                    $"this {IdempotencyStore.HeaderName} was used for a request with other parameters");
+        }
+        var result = await change(context);
+        try
+        {
+            await store.RememberAsync(context.App.AppKey, key, fingerprint, CancellationToken.None);
+        }
+        catch (Exception ex) when (ex is System.Data.Common.DbException or InvalidOperationException)
+        {
+            // The change is durable; only a retry's protection is missing. Saying 1000 would make the client retry.
+            context.Http.RequestServices.GetRequiredService<ILogger<IdempotencyStore>>()
+                .LogWarning(ex, "The answer for an idempotency key of {AppKey} could not be kept", context.App.AppKey);
+        }
+        return result;
+    }
+
+    private static async Task<IdempotencyStore.Seen> LookUpAsync(IdempotencyStore store, RongCloudContext context, string key,
+        string fingerprint)
+    {
+        try
+        {
+            return await store.LookUpAsync(context.App.AppKey, key, fingerprint, context.Aborted);
+        }
+        catch (System.Data.Common.DbException ex)
+        {
+            throw new BanEngineUnavailableException($"the idempotency keys could not be read: {ex.Message}");
+        }
     }
 
     private static async Task<IResult> BlockAsync(RongCloudContext context)

@@ -35,6 +35,9 @@ public sealed record Signing
     /// <summary>A signing header left out: App-Key, Nonce, Timestamp or Signature.</summary>
     public string? Omit { get; init; }
 
+    /// <summary>More request headers, e.g. <c>Idempotency-Key</c>.</summary>
+    public IReadOnlyDictionary<string, string>? Headers { get; init; }
+
     public static readonly Signing Default = new();
 }
 
@@ -63,6 +66,8 @@ public sealed class RongCloudClient(HttpClient http, string appKey, string appSe
             if (contentType is not null) request.Content.Headers.TryAddWithoutValidation("Content-Type", contentType);
         }
         Sign(request, signing);
+        foreach (var (name, value) in signing.Headers ?? new Dictionary<string, string>())
+            request.Headers.TryAddWithoutValidation(name, value);
         using var response = await http.SendAsync(request);
         return new ApiResponse(response.StatusCode, await response.Content.ReadAsStringAsync(),
             response.Content.Headers.ContentType?.ToString());
