@@ -21,6 +21,8 @@ public static class UserEndpoints
 
     public const int DefaultHistorySize = 20;
 
+    public const int DefaultLogSize = 50;
+
     private const int MaxCursorLength = 32;
 
     public const int MaxNameLength = 128;
@@ -33,6 +35,7 @@ public static class UserEndpoints
         app.MapRongCloud("/user/unblock.json", context => IdempotentAsync(context, UnblockAsync));
         app.MapRongCloud("/user/block/query.json", QueryBlockedAsync);
         app.MapRongCloud("/user/block/history.json", HistoryAsync);
+        app.MapRongCloud("/user/block/log.json", LogAsync);
         app.MapRongCloud("/user/checkOnline.json", CheckOnlineAsync);
         app.MapRongCloud("/user/getToken.json", GetTokenAsync);
         return app;
@@ -153,6 +156,57 @@ public static class UserEndpoints
         });
     }
 
+    /// <summary>The app-wide ledger, newest first, with optional filters (an extension of RongCloud's API).</summary>
+    private static async Task<IResult> LogAsync(RongCloudContext context)
+    {
+        var format = context.Http.RequestServices.GetRequiredService<BlockEndTimeFormat>();
+        var action = context.OptionalString("action", 16) switch
+        {
+            null => (BanAction?)null,
+            "block" => BanAction.Block,
+            "unblock" => BanAction.Unblock,
+            "expire" => BanAction.Expire,
+            _ => throw new RongCloudRequestException(ErrorCodes.BadParameter, "action must be block, unblock or expire"),
+        };
+        var query = new BanLogQuery(
+            context.OptionalString("operator", BanRules.MaxOperatorLength),
+            action,
+            context.OptionalString("userId", BanRules.MaxUserIdLength),
+            Time(context, "from", format),
+            Time(context, "to", format),
+            context.OptionalInt("size", 1, BanRules.MaxLogPageSize) ?? DefaultLogSize,
+            context.OptionalString("cursor", MaxCursorLength));
+        BanLogPage page;
+        try
+        {
+            page = await Engine(context).GetLogAsync(context.App.AppKey, query, context.Aborted);
+        }
+        catch (BanRequestRejectedException ex)
+        {
+            throw new RongCloudRequestException(ErrorCodes.BadParameter, ex.Message);
+        }
+        return RongCloudResults.Ok(new
+        {
+            log = page.Entries.Select(e => new LogEntry(e.UserId, ActionName(e.Action), format.Format(e.Time), e.Minutes,
+                e.Until is { } until ? format.Format(until) : null, e.Reason, e.Operator)),
+            nextCursor = page.NextCursor,
+        });
+    }
+
+    // A time as blockEndTime shows it (in the server's time zone), or milliseconds since the epoch.
+    private static DateTimeOffset? Time(RongCloudContext context, string name, BlockEndTimeFormat format)
+    {
+        var text = context.OptionalString(name, 32);
+        if (text is null) return null;
+        if (text.All(char.IsAsciiDigit) && long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var ms)
+            && ms <= DateTimeOffset.MaxValue.ToUnixTimeMilliseconds())
+            return DateTimeOffset.FromUnixTimeMilliseconds(ms);
+        if (DateTime.TryParseExact(text, "yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture, DateTimeStyles.None, out var local))
+            return new DateTimeOffset(local, format.Zone.GetUtcOffset(local));
+        throw new RongCloudRequestException(ErrorCodes.BadParameter,
+            $"{name} must be a time as yyyy-MM-dd HH:mm:ss or milliseconds since the epoch");
+    }
+
     private static string ActionName(BanAction action) => action switch
     {
         BanAction.Block => "block",
@@ -187,6 +241,9 @@ public static class UserEndpoints
     }
 
     private sealed record BlockedUser(string UserId, string BlockEndTime, string? BlockStartTime, string? Reason, string? Operator);
+
+    private sealed record LogEntry(string UserId, string Action, string Time, int? Minute, string? BlockEndTime, string? Reason,
+        string? Operator);
 
     private sealed record HistoryEntry(string Action, string Time, int? Minute, string? BlockEndTime, string? Reason, string? Operator);
 

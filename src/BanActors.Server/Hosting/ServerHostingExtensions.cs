@@ -42,6 +42,7 @@ public static class ServerHostingExtensions
         var engineOptions = new BanEngineOptions();
         section.GetSection("Engine").Bind(engineOptions);
         section.GetSection("Storage").Bind(engineOptions.Storage);
+        engineOptions.LedgerRetention = section.GetSection("Ledger:Retention").Get<TimeSpan?>();
         services.AddSingleton(engineOptions);
         var cluster = ClusterMode.Resolve(builder.Configuration, engineOptions);
         services.AddAkka(cluster?.SystemName ?? "banactors", (akka, sp) =>

@@ -25,6 +25,9 @@ public static class BanRules
     /// <summary>The largest page of a user's ban history.</summary>
     public const int MaxHistoryPageSize = 100;
 
+    /// <summary>The largest page of the app-wide ledger.</summary>
+    public const int MaxLogPageSize = 1000;
+
     /// <summary>"Banned now?" depends only on the end time and the clock, never on whether a timer ran.</summary>
     public static bool IsBanned(DateTimeOffset? until, DateTimeOffset now) => until is { } u && now < u;
 

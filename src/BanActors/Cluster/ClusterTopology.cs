@@ -74,6 +74,14 @@ internal sealed class ClusterTopology(BanClusterOptions cluster) : IEngineTopolo
             "ban-index-proxy");
     }
 
+    public IActorRef StartOnce(ActorSystem system, Props props, string name)
+    {
+        system.ActorOf(ClusterSingletonManager.Props(props, PoisonPill.Instance,
+            ClusterSingletonManagerSettings.Create(system).WithSingletonName("singleton")), name);
+        return system.ActorOf(ClusterSingletonProxy.Props($"/user/{name}",
+            ClusterSingletonProxySettings.Create(system).WithSingletonName("singleton")), name + "-proxy");
+    }
+
     public IActorRef StartSessions(ActorSystem system, IActorRef registry) =>
         system.ActorOf(ClusterSessions.Props("/user/" + ConnectionRegistry.Name, cluster.OnlineQueryTimeout), "cluster-sessions");
 

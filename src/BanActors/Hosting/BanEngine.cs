@@ -1,11 +1,13 @@
 using Akka.Actor;
 using BanActors.Bans;
 using BanActors.Sessions;
+using BanActors.Storage;
 
 namespace BanActors.Hosting;
 
 /// <summary>The typed facade over the engine's actors: validation happens here, once, before anything is sent.</summary>
-internal sealed class BanEngine(BanEngineActors actors, TimeSpan askTimeout, ActorSystem system) : IBanEngine, ISessionRegistry
+internal sealed class BanEngine(BanEngineActors actors, TimeSpan askTimeout, ActorSystem system, LedgerStore ledger)
+    : IBanEngine, ISessionRegistry
 {
     public BanEngineActors Actors { get; } = actors;
 
@@ -64,6 +66,30 @@ internal sealed class BanEngine(BanEngineActors actors, TimeSpan askTimeout, Act
         catch (TimeoutException ex)
         {
             throw new BanEngineUnavailableException($"the journal did not answer within {askTimeout.TotalSeconds:0.#} s", ex);
+        }
+    }
+
+    public async Task<BanLogPage> GetLogAsync(string appKey, BanLogQuery query, CancellationToken cancellationToken = default)
+    {
+        if (!BanRules.IsValidAppKey(appKey)) throw new BanRequestRejectedException("appKey is not valid");
+        if (query.Size is < 1 or > BanRules.MaxLogPageSize)
+            throw new BanRequestRejectedException($"size must be between 1 and {BanRules.MaxLogPageSize}");
+        if (query.UserId is { } userId) Validate(BanRules.ValidateUser(new UserKey(appKey, userId)));
+        if (query.Operator is { Length: > BanRules.MaxOperatorLength })
+            throw new BanRequestRejectedException($"operator is longer than {BanRules.MaxOperatorLength} characters");
+        long? before = null;
+        if (query.Cursor is { } cursor)
+        {
+            if (!BanHistory.TryParseCursor(cursor, out var parsed)) throw new BanRequestRejectedException("cursor is not valid");
+            before = parsed;
+        }
+        try
+        {
+            return await ledger.QueryAsync(appKey, query, before, cancellationToken).WaitAsync(askTimeout, cancellationToken);
+        }
+        catch (Exception ex) when (ex is TimeoutException or System.Data.Common.DbException)
+        {
+            throw new BanEngineUnavailableException($"the ledger could not be read: {ex.Message}", ex);
         }
     }
 

@@ -40,6 +40,8 @@ internal sealed record BanEngineActors(IActorRef Bans, IActorRef Index, IActorRe
         var bans = topology.StartUsers(system, user => UserBanActor.Props(user, settings));
         var index = topology.StartIndex(system, ActiveBanIndex.Props(bans, clock, BanEngineConfig.QueryPluginId,
             options.MaxExpiriesInFlight, followJournal: topology.NoticesMayBeLost));
+        topology.StartOnce(system, LedgerProjection.Props(new LedgerStore(options.Storage), clock, BanEngineConfig.QueryPluginId,
+            options.LedgerRetention), "ban-ledger");
         var registry = system.ActorOf(ConnectionRegistry.Props(bans, options.AskTimeout), ConnectionRegistry.Name);
         return new BanEngineActors(bans, index, registry, topology.StartSessions(system, registry));
     }

@@ -49,7 +49,7 @@ public static class BanEngineHostingExtensions
             var registry = sp.GetRequiredService<ActorRegistry>();
             var actors = new BanEngineActors(registry.Get<BanRouterKey>(), registry.Get<ActiveBanIndexKey>(),
                 registry.Get<ConnectionRegistryKey>(), registry.Get<SessionsKey>());
-            return new BanEngine(actors, options.AskTimeout, sp.GetRequiredService<ActorSystem>());
+            return new BanEngine(actors, options.AskTimeout, sp.GetRequiredService<ActorSystem>(), new LedgerStore(options.Storage));
         });
         services.AddSingleton<IBanEngine>(sp => sp.GetRequiredService<BanEngine>());
         services.AddSingleton<ISessionRegistry>(sp => sp.GetRequiredService<BanEngine>());

@@ -25,4 +25,7 @@ public sealed class BanEngineOptions
     /// the journal, so a burst never runs into the journal's circuit-breaker timeout.
     /// </summary>
     public int MaxConcurrentWrites { get; set; } = 128;
+
+    /// <summary>How long the app-wide ledger keeps an entry; null (the default) keeps it forever: it is the audit log.</summary>
+    public TimeSpan? LedgerRetention { get; set; }
 }

@@ -31,6 +31,9 @@ internal interface IEngineTopology
     /// <summary>Starts the expiry index (once per engine) and returns the ref to talk to it.</summary>
     IActorRef StartIndex(ActorSystem system, Props index);
 
+    /// <summary>Starts an actor of which the engine runs exactly one (on one node: a plain actor; in a cluster: a singleton).</summary>
+    IActorRef StartOnce(ActorSystem system, Props props, string name);
+
     /// <summary>Returns the ref that answers session questions for all nodes, given this node's registry.</summary>
     IActorRef StartSessions(ActorSystem system, IActorRef registry);
 }
@@ -51,6 +54,8 @@ internal sealed class LocalTopology : IEngineTopology
     public bool NoticesMayBeLost => false;
 
     public IActorRef StartIndex(ActorSystem system, Props index) => system.ActorOf(index, "ban-index");
+
+    public IActorRef StartOnce(ActorSystem system, Props props, string name) => system.ActorOf(props, name);
 
     public IActorRef StartSessions(ActorSystem system, IActorRef registry) => registry;
 }

@@ -28,6 +28,12 @@ public interface IBanEngine
     /// </summary>
     Task<BanHistoryPage> GetHistoryAsync(UserKey user, int size = 20, string? cursor = null, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// The app-wide ledger, newest first, filtered by <paramref name="query"/>. It is a read side fed from the journal,
+    /// so a change shows in it shortly after it is acknowledged (the journal query's refresh interval).
+    /// </summary>
+    Task<BanLogPage> GetLogAsync(string appKey, BanLogQuery query, CancellationToken cancellationToken = default);
+
     /// <summary>Whether the user is banned now, and until when.</summary>
     Task<BanStatus> GetStatusAsync(UserKey user, CancellationToken cancellationToken = default);
 

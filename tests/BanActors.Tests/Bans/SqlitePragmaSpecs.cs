@@ -48,7 +48,7 @@ public sealed class SqlitePragmaSpecs(ITestOutputHelper output) : DatabaseSpecs(
         {
             var options = new BanEngineOptions { Storage = storage };
             var engine = new BanEngine(BanEngineActors.Start(system, options, EngineHost.NewClock(), LocalTopology.Instance),
-                TimeSpan.FromSeconds(30), system);
+                TimeSpan.FromSeconds(30), system, new LedgerStore(storage));
             await engine.BanAsync(new UserKey("app1", "u1"), 5);
         }
         finally

@@ -1,0 +1,141 @@
+using Akka;
+using Akka.Actor;
+using Akka.Event;
+using Akka.Persistence.Query;
+using Akka.Streams;
+using Akka.Streams.Dsl;
+using BanActors.Storage;
+
+namespace BanActors.Bans;
+
+/// <summary>
+/// Feeds the app-wide ledger (<see cref="LedgerStore"/>) from the journal's "ban" tag: a read side with a durable
+/// offset (the table's highest journal offset), so the request path writes nothing more, and a crash between a
+/// ban's commit and its ledger row only delays the row. One per engine (a cluster singleton in a cluster).
+/// </summary>
+internal sealed class LedgerProjection : ReceiveActor
+{
+    private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan PurgeInterval = TimeSpan.FromHours(1);
+
+    private sealed record Resume(long Offset);
+    private sealed class Restart { public static readonly Restart Instance = new(); }
+    private sealed class Purge { public static readonly Purge Instance = new(); }
+    private sealed record Failed(Exception Cause);
+
+    private readonly LedgerStore _store;
+    private readonly TimeProvider _clock;
+    private readonly string _queryPluginId;
+    private readonly TimeSpan? _retention;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private UniqueKillSwitch? _stream;
+    private ITimer? _retry;
+    private ITimer? _purge;
+
+    public LedgerProjection(LedgerStore store, TimeProvider clock, string queryPluginId, TimeSpan? retention)
+    {
+        _store = store;
+        _clock = clock;
+        _queryPluginId = queryPluginId;
+        _retention = retention;
+        Receive<Restart>(_ => Start());
+        Receive<Resume>(r => Follow(r.Offset));
+        Receive<Failed>(f =>
+        {
+            _log.Warning(f.Cause, "The ban ledger projection stopped; resuming from its stored offset in {Delay}", RetryDelay);
+            _stream?.Shutdown();
+            _stream = null;
+            var self = Self;
+            _retry?.Dispose();
+            _retry = ClockTimers.After(_clock, RetryDelay, () => self.Tell(Restart.Instance));
+        });
+        Receive<Done>(_ => Self.Tell(new Failed(new InvalidOperationException("the journal's tag stream completed"))));
+        Receive<Purge>(_ => PurgeOld());
+    }
+
+    public static Props Props(LedgerStore store, TimeProvider clock, string queryPluginId, TimeSpan? retention) =>
+        Akka.Actor.Props.Create(() => new LedgerProjection(store, clock, queryPluginId, retention));
+
+    protected override void PreStart()
+    {
+        Start();
+        if (_retention is not null) SchedulePurge(TimeSpan.Zero);
+    }
+
+    protected override void PostStop()
+    {
+        _stream?.Shutdown();
+        _retry?.Dispose();
+        _purge?.Dispose();
+    }
+
+    private void Start()
+    {
+        async Task<long> Prepare()
+        {
+            await _store.InitializeAsync(CancellationToken.None).ConfigureAwait(false);
+            return await _store.HighestOffsetAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+        Prepare().PipeTo(Self, success: offset => new Resume(offset), failure: ex => new Failed(ex));
+    }
+
+    private void Follow(long offset)
+    {
+        IEventsByTagQuery journal;
+        try
+        {
+            journal = PersistenceQuery.Get(Context.System).ReadJournalFor<IEventsByTagQuery>(_queryPluginId);
+        }
+        catch (Exception ex)
+        {
+            Self.Tell(new Failed(ex));
+            return;
+        }
+        var store = _store;
+        var (killSwitch, done) = journal.EventsByTag(BanTags.Ban, Offset.Sequence(offset))
+            .Select(Row)
+            .Where(row => row is not null)
+            .GroupedWithin(500, TimeSpan.FromMilliseconds(100))
+            .SelectAsync(1, async rows =>
+            {
+                await store.AddAsync(rows.Select(r => r!).ToList(), CancellationToken.None).ConfigureAwait(false);
+                return NotUsed.Instance;
+            })
+            .ViaMaterialized(KillSwitches.Single<NotUsed>(), Keep.Right)
+            .ToMaterialized(Sink.Ignore<NotUsed>(), Keep.Both)
+            .Run(Context.Materializer());
+        _stream = killSwitch;
+        done.PipeTo(Self, success: () => Done.Instance, failure: ex => new Failed(ex));
+    }
+
+    private static LedgerStore.Row? Row(EventEnvelope envelope)
+    {
+        var ordering = envelope.Offset is Sequence seq ? seq.Value : 0L;
+        return envelope.Event switch
+        {
+            UserBanned e => new LedgerStore.Row(ordering, e.User, BanHistory.Entry(e)!),
+            UserUnbanned e => new LedgerStore.Row(ordering, e.User, BanHistory.Entry(e)!),
+            _ => null,
+        };
+    }
+
+    private void PurgeOld()
+    {
+        if (_retention is not { } retention) return;
+        var before = _clock.GetUtcNow() - retention;
+        var log = _log;
+        _store.PurgeAsync(before, CancellationToken.None).ContinueWith(t =>
+        {
+            if (t.IsFaulted) log.Warning(t.Exception, "Purging the ban ledger failed; retrying in {Interval}", PurgeInterval);
+            else if (t.Result > 0) log.Info("Purged {Count} ledger entries older than {Retention}", t.Result, retention);
+        }, TaskScheduler.Default);
+        SchedulePurge(PurgeInterval);
+    }
+
+    private void SchedulePurge(TimeSpan delay)
+    {
+        _purge?.Dispose();
+        var self = Self;
+        _purge = ClockTimers.After(_clock, delay, () => self.Tell(Purge.Instance));
+    }
+}
