@@ -95,7 +95,7 @@ internal sealed class LedgerProjection : ReceiveActor
         var (killSwitch, done) = journal.EventsByTag(BanTags.Ban, Offset.Sequence(offset))
             .Select(Row)
             .Where(row => row is not null)
-            .GroupedWithin(500, TimeSpan.FromMilliseconds(100))
+            .GroupedWithin(2000, TimeSpan.FromMilliseconds(500))
             .SelectAsync(1, async rows =>
             {
                 await store.AddAsync(rows.Select(r => r!).ToList(), CancellationToken.None).ConfigureAwait(false);

@@ -13,6 +13,21 @@ namespace BanActors.Storage;
 /// </summary>
 internal sealed class LedgerStore(StorageOptions storage)
 {
+    // On SQLite the ledger has a file of its own next to the journal's: SQLite has one writer per file, and the
+    // projection's batches would otherwise queue the journal's commits behind them.
+    private readonly string _connectionString = storage.Provider == StorageProvider.Sqlite
+        ? SqliteLedgerConnectionString(storage.ConnectionString)
+        : storage.ConnectionString;
+
+    internal static string SqliteLedgerConnectionString(string journal)
+    {
+        var builder = new SqliteConnectionStringBuilder(journal);
+        if (builder.Mode == SqliteOpenMode.Memory || string.IsNullOrEmpty(builder.DataSource) || builder.DataSource == ":memory:")
+            return journal;
+        builder.DataSource = Path.ChangeExtension(builder.DataSource, null) + ".ledger.db";
+        return builder.ConnectionString;
+    }
+
     private const string Create = """
         CREATE TABLE IF NOT EXISTS ban_ledger (
             ordering BIGINT NOT NULL PRIMARY KEY, app_key TEXT NOT NULL, user_id TEXT NOT NULL, action SMALLINT NOT NULL,
@@ -32,6 +47,8 @@ internal sealed class LedgerStore(StorageOptions storage)
 
     public async Task InitializeAsync(CancellationToken cancellationToken)
     {
+        if (storage.Provider == StorageProvider.Sqlite)
+            BanEngineConfig.PrepareStorage(new StorageOptions { ConnectionString = _connectionString });
         await using var connection = await OpenAsync(cancellationToken);
         await using var command = connection.CreateCommand();
         command.CommandText = Create;
@@ -52,21 +69,24 @@ internal sealed class LedgerStore(StorageOptions storage)
         if (rows.Count == 0) return;
         await using var connection = await OpenAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        // One command for the whole batch, its parameters set per row: the statement is parsed once.
+        await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = Insert;
+        var names = new[] { "@o", "@app", "@user", "@action", "@time", "@minutes", "@until", "@reason", "@op" };
+        foreach (var name in names) Add(command, name, null);
         foreach (var row in rows)
         {
-            await using var command = connection.CreateCommand();
-            command.Transaction = transaction;
-            command.CommandText = Insert;
             var e = row.Entry;
-            Add(command, "@o", row.Ordering);
-            Add(command, "@app", row.User.AppKey);
-            Add(command, "@user", row.User.UserId);
-            Add(command, "@action", (short)e.Action);
-            Add(command, "@time", e.Time.ToUnixTimeMilliseconds());
-            Add(command, "@minutes", e.Minutes);
-            Add(command, "@until", e.Until?.ToUnixTimeMilliseconds());
-            Add(command, "@reason", e.Reason);
-            Add(command, "@op", e.Operator);
+            Set(command, 0, row.Ordering);
+            Set(command, 1, row.User.AppKey);
+            Set(command, 2, row.User.UserId);
+            Set(command, 3, (short)e.Action);
+            Set(command, 4, e.Time.ToUnixTimeMilliseconds());
+            Set(command, 5, e.Minutes);
+            Set(command, 6, e.Until?.ToUnixTimeMilliseconds());
+            Set(command, 7, e.Reason);
+            Set(command, 8, e.Operator);
             await command.ExecuteNonQueryAsync(cancellationToken);
         }
         await transaction.CommitAsync(cancellationToken);
@@ -124,6 +144,8 @@ internal sealed class LedgerStore(StorageOptions storage)
         return new BanLogPage(entries, more ? last.ToString(CultureInfo.InvariantCulture) : null);
     }
 
+    private static void Set(DbCommand command, int index, object? value) => command.Parameters[index].Value = value ?? DBNull.Value;
+
     private static void Add(DbCommand command, string name, object? value)
     {
         var parameter = command.CreateParameter();
@@ -135,8 +157,8 @@ internal sealed class LedgerStore(StorageOptions storage)
     private async Task<DbConnection> OpenAsync(CancellationToken cancellationToken)
     {
         DbConnection connection = storage.Provider == StorageProvider.PostgreSql
-            ? new NpgsqlConnection(storage.ConnectionString)
-            : new SqliteConnection(storage.ConnectionString);
+            ? new NpgsqlConnection(_connectionString)
+            : new SqliteConnection(_connectionString);
         await connection.OpenAsync(cancellationToken);
         return connection;
     }
