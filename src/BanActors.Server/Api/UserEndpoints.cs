@@ -137,15 +137,8 @@ public static class UserEndpoints
         var userId = context.RequiredString("userId", BanRules.MaxUserIdLength);
         var size = context.OptionalInt("size", 1, BanRules.MaxHistoryPageSize) ?? DefaultHistorySize;
         var cursor = context.OptionalString("cursor", MaxCursorLength);
-        BanHistoryPage page;
-        try
-        {
-            page = await Engine(context).GetHistoryAsync(new UserKey(context.App.AppKey, userId), size, cursor, context.Aborted);
-        }
-        catch (BanRequestRejectedException ex)
-        {
-            throw new RongCloudRequestException(ErrorCodes.BadParameter, ex.Message);
-        }
+        // A cursor the engine rejects is a BanRequestRejectedException, which the pipeline answers with 1002.
+        var page = await Engine(context).GetHistoryAsync(new UserKey(context.App.AppKey, userId), size, cursor, context.Aborted);
         var format = context.Http.RequestServices.GetRequiredService<BlockEndTimeFormat>();
         return RongCloudResults.Ok(new
         {
@@ -176,15 +169,7 @@ public static class UserEndpoints
             Time(context, "to", format),
             context.OptionalInt("size", 1, BanRules.MaxLogPageSize) ?? DefaultLogSize,
             context.OptionalString("cursor", MaxCursorLength));
-        BanLogPage page;
-        try
-        {
-            page = await Engine(context).GetLogAsync(context.App.AppKey, query, context.Aborted);
-        }
-        catch (BanRequestRejectedException ex)
-        {
-            throw new RongCloudRequestException(ErrorCodes.BadParameter, ex.Message);
-        }
+        var page = await Engine(context).GetLogAsync(context.App.AppKey, query, context.Aborted);
         return RongCloudResults.Ok(new
         {
             log = page.Entries.Select(e => new LogEntry(e.UserId, ActionName(e.Action), format.Format(e.Time), e.Minutes,

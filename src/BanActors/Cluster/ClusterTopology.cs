@@ -65,21 +65,21 @@ internal sealed class ClusterTopology(BanClusterOptions cluster) : IEngineTopolo
 
     // Exactly one node holds the wake-ups of bans whose actors are not alive. When that node goes, the singleton starts
     // on the oldest survivor and rebuilds from the journal, so a ban outlives the node that held it.
-    public IActorRef StartIndex(ActorSystem system, Props index)
-    {
-        system.ActorOf(ClusterSingletonManager.Props(index, PoisonPill.Instance,
-            ClusterSingletonManagerSettings.Create(system).WithSingletonName(IndexSingletonName)), IndexManagerName);
-        return system.ActorOf(ClusterSingletonProxy.Props($"/user/{IndexManagerName}",
-            ClusterSingletonProxySettings.Create(system).WithSingletonName(IndexSingletonName).WithBufferSize(10_000)),
-            "ban-index-proxy");
-    }
+    // The proxy buffers what arrives while the singleton moves: every ban's notice and expiry question in a burst.
+    public IActorRef StartIndex(ActorSystem system, Props index) =>
+        Singleton(system, index, IndexManagerName, IndexSingletonName, bufferSize: 10_000);
 
-    public IActorRef StartOnce(ActorSystem system, Props props, string name)
+    public IActorRef StartOnce(ActorSystem system, Props props, string name) =>
+        Singleton(system, props, name, "singleton", bufferSize: 1000);
+
+    /// <summary>A cluster singleton under the manager <paramref name="managerName"/>, and a proxy to it on this node.</summary>
+    private static IActorRef Singleton(ActorSystem system, Props props, string managerName, string singletonName, int bufferSize)
     {
         system.ActorOf(ClusterSingletonManager.Props(props, PoisonPill.Instance,
-            ClusterSingletonManagerSettings.Create(system).WithSingletonName("singleton")), name);
-        return system.ActorOf(ClusterSingletonProxy.Props($"/user/{name}",
-            ClusterSingletonProxySettings.Create(system).WithSingletonName("singleton")), name + "-proxy");
+            ClusterSingletonManagerSettings.Create(system).WithSingletonName(singletonName)), managerName);
+        return system.ActorOf(ClusterSingletonProxy.Props($"/user/{managerName}",
+            ClusterSingletonProxySettings.Create(system).WithSingletonName(singletonName).WithBufferSize(bufferSize)),
+            managerName + "-proxy");
     }
 
     public IActorRef StartSessions(ActorSystem system, IActorRef registry) =>
