@@ -107,8 +107,9 @@ internal sealed class EngineHost : IAsyncDisposable
     public FakeTimeProvider Clock => (FakeTimeProvider)Time;
 
     /// <param name="extraHocon">HOCON over the engine's own (log levels, loggers, timings).</param>
+    /// <param name="handlers">The event feed's handlers, as DI would give them.</param>
     public static EngineHost Start(StorageOptions storage, TimeProvider clock, Action<BanEngineOptions>? configure = null,
-        string? extraHocon = null)
+        string? extraHocon = null, IReadOnlyList<IBanEventHandler>? handlers = null)
     {
         var options = new BanEngineOptions
         {
@@ -121,12 +122,17 @@ internal sealed class EngineHost : IAsyncDisposable
             .WithFallback(ConfigurationFactory.ParseString("akka.loglevel = WARNING"));
         var system = ActorSystem.Create("engine-" + Guid.NewGuid().ToString("N")[..8],
             BanEngineConfig.SystemSetup(options.Storage, overrides));
-        var actors = BanEngineActors.Start(system, options, clock, LocalTopology.Instance);
+        var actors = BanEngineActors.Start(system, options, clock, LocalTopology.Instance, handlers);
         return new EngineHost(system, new BanEngine(actors, options.AskTimeout, system, new LedgerStore(options.Storage)), options, clock);
     }
 
     public static EngineHost Start(TempDatabase database, TimeProvider clock, Action<BanEngineOptions>? configure = null,
-        string? extraHocon = null) => Start(database.Storage, clock, configure, extraHocon);
+        string? extraHocon = null, IReadOnlyList<IBanEventHandler>? handlers = null) =>
+        Start(database.Storage, clock, configure, extraHocon, handlers);
+
+    /// <summary>The engine's event feed, as DI gives it.</summary>
+    public IBanEventFeed Feed => new BanActors.Feed.BanEventFeed(new FeedStore(new LedgerStore(Options.Storage)), System,
+        TimeSpan.FromMilliseconds(200));
 
     public static FakeTimeProvider NewClock() => new(Epoch);
 

@@ -26,6 +26,14 @@ public static class RongCloudEndpoints
         // A Func, not a RequestDelegate, so that the returned IResult is executed.
         return app.MapPost(path, (Func<HttpContext, Task<IResult>>)(http => pipeline.HandleAsync(http, path, handler)));
     }
+
+    /// <summary>A GET endpoint through the same pipeline (signature in the headers, no body), e.g. a stream.</summary>
+    internal static RouteHandlerBuilder MapRongCloudGet(this IEndpointRouteBuilder app, string path,
+        Func<RongCloudContext, Task<IResult>> handler)
+    {
+        var pipeline = app.ServiceProvider.GetRequiredService<RongCloudPipeline>();
+        return app.MapGet(path, (Func<HttpContext, Task<IResult>>)(http => pipeline.HandleAsync(http, path, handler)));
+    }
 }
 
 /// <summary>The partition of the rate limiter: one window per app and endpoint.</summary>

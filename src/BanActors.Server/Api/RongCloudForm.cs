@@ -62,7 +62,7 @@ public static class RongCloudForm
         return value;
     }
 
-    private static bool ContainsOnlyDigits(this ReadOnlySpan<char> text)
+    internal static bool ContainsOnlyDigits(this ReadOnlySpan<char> text)
     {
         foreach (var c in text)
             if (!char.IsAsciiDigit(c)) return false;

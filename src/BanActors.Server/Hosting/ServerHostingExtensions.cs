@@ -6,6 +6,7 @@ using BanActors.Hosting;
 using BanActors.Server.Api;
 using BanActors.Server.Apps;
 using BanActors.Server.Cluster;
+using BanActors.Server.Events;
 using BanActors.Server.Security;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -67,7 +68,29 @@ public static class ServerHostingExtensions
         services.AddSingleton(sp => new BlockEndTimeFormat(
             TryFindTimeZone(sp.GetRequiredService<IOptions<BanActorsServerOptions>>().Value.TimeZone)!));
         services.AddHealthChecks().AddCheck<JournalHealthCheck>("journal");
+        AddWebhooks(services, section);
         return builder;
+    }
+
+    /// <summary>
+    /// One event handler per app with a <c>Webhook</c> (read from configuration now: the engine takes its handlers
+    /// from DI when it starts), sharing one pooled HTTP client.
+    /// </summary>
+    private static void AddWebhooks(IServiceCollection services, IConfigurationSection section)
+    {
+        var apps = section.GetSection("Apps").Get<List<AppCredentials>>() ?? [];
+        if (apps.All(a => a.Webhook is null)) return;
+        services.TryAddSingleton(_ => new WebhookClient());
+        foreach (var app in apps.Where(a => a.Webhook is not null))
+        {
+            var appKey = app.AppKey;
+            services.AddSingleton<IBanEventHandler>(sp =>
+            {
+                var configured = sp.GetRequiredService<AppCatalog>().TryGet(appKey, out var credentials) ? credentials : app;
+                return new WebhookHandler(configured, configured.Webhook ?? app.Webhook!, sp.GetRequiredService<WebhookClient>().Http,
+                    sp.GetRequiredService<TimeProvider>());
+            });
+        }
     }
 
     /// <summary>
@@ -96,6 +119,7 @@ public static class ServerHostingExtensions
         // Resolved now so that a development app is made, and announced, at start rather than on the first request.
         app.Services.GetRequiredService<AppCatalog>();
         app.MapUserEndpoints();
+        app.MapEventEndpoints();
         app.MapHealthChecks("/healthz", new HealthCheckOptions { ResponseWriter = WriteHealthAsync });
         return app;
     }

@@ -4,6 +4,7 @@ using Akka.Event;
 using Akka.Persistence.Query;
 using Akka.Streams;
 using Akka.Streams.Dsl;
+using BanActors.Feed;
 using BanActors.Storage;
 
 namespace BanActors.Bans;
@@ -92,13 +93,22 @@ internal sealed class LedgerProjection : ReceiveActor
             return;
         }
         var store = _store;
+        var clock = _clock;
+        var signal = LedgerSignal.For(Context.System);
+        // Batch, not GroupedWithin: a row is written as soon as the previous write is done (no timer to wait for),
+        // and what arrives during a write goes into the next one, so batches grow with the load.
         var (killSwitch, done) = journal.EventsByTag(BanTags.Ban, Offset.Sequence(offset))
-            .Select(Row)
+            .Select(envelope => Row(envelope, clock))
             .Where(row => row is not null)
-            .GroupedWithin(2000, TimeSpan.FromMilliseconds(500))
+            .Batch(2000, row => new List<LedgerStore.Row> { row! }, (rows, row) =>
+            {
+                rows.Add(row!);
+                return rows;
+            })
             .SelectAsync(1, async rows =>
             {
-                await store.AddAsync(rows.Select(r => r!).ToList(), CancellationToken.None).ConfigureAwait(false);
+                await store.AddAsync(rows, CancellationToken.None).ConfigureAwait(false);
+                signal.Pulse();
                 return NotUsed.Instance;
             })
             .ViaMaterialized(KillSwitches.Single<NotUsed>(), Keep.Right)
@@ -108,13 +118,13 @@ internal sealed class LedgerProjection : ReceiveActor
         done.PipeTo(Self, success: () => Done.Instance, failure: ex => new Failed(ex));
     }
 
-    private static LedgerStore.Row? Row(EventEnvelope envelope)
+    private static LedgerStore.Row? Row(EventEnvelope envelope, TimeProvider clock)
     {
         var ordering = envelope.Offset is Sequence seq ? seq.Value : 0L;
         return envelope.Event switch
         {
-            UserBanned e => new LedgerStore.Row(ordering, e.User, BanHistory.Entry(e)!),
-            UserUnbanned e => new LedgerStore.Row(ordering, e.User, BanHistory.Entry(e)!),
+            UserBanned e => new LedgerStore.Row(ordering, e.User, BanHistory.Entry(e)!, clock.GetUtcNow()),
+            UserUnbanned e => new LedgerStore.Row(ordering, e.User, BanHistory.Entry(e)!, clock.GetUtcNow()),
             _ => null,
         };
     }

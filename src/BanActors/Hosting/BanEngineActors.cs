@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Event;
 using Akka.Persistence.Query;
 using BanActors.Bans;
+using BanActors.Feed;
 using BanActors.Sessions;
 using BanActors.Storage;
 
@@ -30,7 +31,9 @@ internal sealed record BanEngineActors(IActorRef Bans, IActorRef Index, IActorRe
     /// Starts the engine in <paramref name="system"/> (which must use <see cref="BanEngineConfig"/>), in the shape that
     /// <paramref name="topology"/> gives it, on <paramref name="clock"/>.
     /// </summary>
-    public static BanEngineActors Start(ActorSystem system, BanEngineOptions options, TimeProvider clock, IEngineTopology topology)
+    /// <paramref name="handlers"/> are the event feed's durable consumers (DI's <see cref="IBanEventHandler"/>s).
+    public static BanEngineActors Start(ActorSystem system, BanEngineOptions options, TimeProvider clock, IEngineTopology topology,
+        IReadOnlyList<IBanEventHandler>? handlers = null)
     {
         StartSchedulerClock(system);
         StartReadJournal(system);
@@ -40,10 +43,21 @@ internal sealed record BanEngineActors(IActorRef Bans, IActorRef Index, IActorRe
         var bans = topology.StartUsers(system, user => UserBanActor.Props(user, settings));
         var index = topology.StartIndex(system, ActiveBanIndex.Props(bans, clock, BanEngineConfig.QueryPluginId,
             options.MaxExpiriesInFlight, followJournal: topology.NoticesMayBeLost));
-        topology.StartOnce(system, LedgerProjection.Props(new LedgerStore(options.Storage), clock, BanEngineConfig.QueryPluginId,
+        var ledger = new LedgerStore(options.Storage);
+        topology.StartOnce(system, LedgerProjection.Props(ledger, clock, BanEngineConfig.QueryPluginId,
             options.LedgerRetention), "ban-ledger");
+        if (handlers is { Count: > 0 }) StartFeed(system, options, clock, topology, ledger, handlers);
         var registry = system.ActorOf(ConnectionRegistry.Props(bans, options.AskTimeout), ConnectionRegistry.Name);
         return new BanEngineActors(bans, index, registry, topology.StartSessions(system, registry));
+    }
+
+    private static void StartFeed(ActorSystem system, BanEngineOptions options, TimeProvider clock, IEngineTopology topology,
+        LedgerStore ledger, IReadOnlyList<IBanEventHandler> handlers)
+    {
+        if (handlers.GroupBy(h => h.Name, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } twice)
+            throw new InvalidOperationException($"Two event handlers are named '{twice.Key}'; each needs a name of its own");
+        var settings = new FeedSettings(options.EventRetryFor, options.EventRetryMaxDelay);
+        topology.StartOnce(system, FeedDispatcher.Props(handlers, new FeedStore(ledger), clock, settings), "ban-feed");
     }
 
     /// <summary>

@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Configuration;
 using Akka.Hosting;
+using BanActors.Feed;
 using BanActors.Hosting;
 using BanActors.Storage;
 using Microsoft.Extensions.DependencyInjection;
@@ -52,6 +53,8 @@ public static class BanEngineHostingExtensions
             return new BanEngine(actors, options.AskTimeout, sp.GetRequiredService<ActorSystem>(), new LedgerStore(options.Storage));
         });
         services.AddSingleton<IBanEngine>(sp => sp.GetRequiredService<BanEngine>());
+        services.AddSingleton<IBanEventFeed>(sp => new BanEventFeed(new FeedStore(new LedgerStore(options.Storage)),
+            sp.GetRequiredService<ActorSystem>(), TimeSpan.FromMilliseconds(500)));
         services.AddSingleton<ISessionRegistry>(sp => sp.GetRequiredService<BanEngine>());
         return services;
     }
@@ -66,7 +69,8 @@ public static class BanEngineHostingExtensions
         builder.WithActors((system, registry, resolver) =>
         {
             var clock = resolver.GetService<TimeProvider>() ?? TimeProvider.System;
-            Register(registry, BanEngineActors.Start(system, options, clock, topology));
+            var handlers = resolver.GetService<IEnumerable<IBanEventHandler>>()?.ToList() ?? [];
+            Register(registry, BanEngineActors.Start(system, options, clock, topology, handlers));
         });
         return builder;
     }

@@ -28,4 +28,13 @@ public sealed class BanEngineOptions
 
     /// <summary>How long the app-wide ledger keeps an entry; null (the default) keeps it forever: it is the audit log.</summary>
     public TimeSpan? LedgerRetention { get; set; }
+
+    /// <summary>
+    /// How long an event handler (<see cref="IBanEventHandler"/>, e.g. a webhook) is retried on one event, with
+    /// exponential backoff from 1 s up to <see cref="EventRetryMaxDelay"/>, before the event becomes a dead letter.
+    /// </summary>
+    public TimeSpan EventRetryFor { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>The longest wait between two tries of a failed event.</summary>
+    public TimeSpan EventRetryMaxDelay { get; set; } = TimeSpan.FromMinutes(10);
 }

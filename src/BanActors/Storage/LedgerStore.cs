@@ -38,12 +38,19 @@ internal sealed class LedgerStore(StorageOptions storage)
         CREATE INDEX IF NOT EXISTS ix_ban_ledger_time ON ban_ledger (time_ms);
         """;
 
+    // Added with the event feed: when the projection recorded the entry (an expiry's time is its end time, recorded
+    // when the engine lifted it, possibly later, after a restart). Null on entries written before.
+    private const string RecordedColumn = "recorded_ms";
+
     private const string Insert = """
-        INSERT INTO ban_ledger (ordering, app_key, user_id, action, time_ms, minutes, until_ms, reason, operator)
-        VALUES (@o, @app, @user, @action, @time, @minutes, @until, @reason, @op) ON CONFLICT (ordering) DO NOTHING
+        INSERT INTO ban_ledger (ordering, app_key, user_id, action, time_ms, minutes, until_ms, reason, operator, recorded_ms)
+        VALUES (@o, @app, @user, @action, @time, @minutes, @until, @reason, @op, @rec) ON CONFLICT (ordering) DO NOTHING
         """;
 
-    public sealed record Row(long Ordering, UserKey User, BanHistoryEntry Entry);
+    /// <param name="Recorded">When the projection wrote the entry (null on entries older than the event feed).</param>
+    public sealed record Row(long Ordering, UserKey User, BanHistoryEntry Entry, DateTimeOffset? Recorded = null);
+
+    public StorageProvider Provider => storage.Provider;
 
     public async Task InitializeAsync(CancellationToken cancellationToken)
     {
@@ -52,6 +59,25 @@ internal sealed class LedgerStore(StorageOptions storage)
         await using var connection = await OpenAsync(cancellationToken);
         await using var command = connection.CreateCommand();
         command.CommandText = Create;
+        await command.ExecuteNonQueryAsync(cancellationToken);
+        await AddColumnAsync(connection, RecordedColumn, "BIGINT NULL", cancellationToken);
+    }
+
+    /// <summary>Adds a column that a later version introduced to a table made before it.</summary>
+    private async Task AddColumnAsync(DbConnection connection, string column, string type, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        if (storage.Provider == StorageProvider.PostgreSql)
+        {
+            command.CommandText = $"ALTER TABLE ban_ledger ADD COLUMN IF NOT EXISTS {column} {type}";
+            await command.ExecuteNonQueryAsync(cancellationToken);
+            return;
+        }
+        command.CommandText = "SELECT COUNT(*) FROM pragma_table_info('ban_ledger') WHERE name = @column";
+        Add(command, "@column", column);
+        if (Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture) > 0) return;
+        command.Parameters.Clear();
+        command.CommandText = $"ALTER TABLE ban_ledger ADD COLUMN {column} {type}";
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
@@ -73,7 +99,7 @@ internal sealed class LedgerStore(StorageOptions storage)
         await using var command = connection.CreateCommand();
         command.Transaction = transaction;
         command.CommandText = Insert;
-        var names = new[] { "@o", "@app", "@user", "@action", "@time", "@minutes", "@until", "@reason", "@op" };
+        var names = new[] { "@o", "@app", "@user", "@action", "@time", "@minutes", "@until", "@reason", "@op", "@rec" };
         foreach (var name in names) Add(command, name, null);
         foreach (var row in rows)
         {
@@ -87,9 +113,45 @@ internal sealed class LedgerStore(StorageOptions storage)
             Set(command, 6, e.Until?.ToUnixTimeMilliseconds());
             Set(command, 7, e.Reason);
             Set(command, 8, e.Operator);
+            Set(command, 9, row.Recorded?.ToUnixTimeMilliseconds());
             await command.ExecuteNonQueryAsync(cancellationToken);
         }
         await transaction.CommitAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// The entries after journal offset <paramref name="after"/>, oldest first, at most <paramref name="limit"/>:
+    /// what the event feed reads. <paramref name="appKey"/> null reads every app.
+    /// </summary>
+    public async Task<List<Row>> ReadAfterAsync(string? appKey, long after, int limit, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"""
+            SELECT ordering, app_key, user_id, action, time_ms, minutes, until_ms, reason, operator, recorded_ms FROM ban_ledger
+            WHERE ordering > @after{(appKey is null ? "" : " AND app_key = @app")} ORDER BY ordering LIMIT @limit
+            """;
+        Add(command, "@after", after);
+        if (appKey is not null) Add(command, "@app", appKey);
+        Add(command, "@limit", limit);
+        var rows = new List<Row>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken)) rows.Add(ReadRow(reader));
+        return rows;
+    }
+
+    /// <summary>A row of the columns ordering, app_key, user_id, action, time_ms, minutes, until_ms, reason, operator, recorded_ms.</summary>
+    internal static Row ReadRow(DbDataReader reader)
+    {
+        var entry = new BanHistoryEntry(
+            (BanAction)reader.GetInt16(3),
+            DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(4)),
+            reader.IsDBNull(5) ? null : reader.GetInt32(5),
+            reader.IsDBNull(6) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(6)),
+            reader.IsDBNull(7) ? null : reader.GetString(7),
+            reader.IsDBNull(8) ? null : reader.GetString(8));
+        return new Row(reader.GetInt64(0), new UserKey(reader.GetString(1), reader.GetString(2)), entry,
+            reader.IsDBNull(9) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(9)));
     }
 
     /// <summary>Removes entries older than <paramref name="before"/>; returns how many.</summary>
@@ -146,7 +208,7 @@ internal sealed class LedgerStore(StorageOptions storage)
 
     private static void Set(DbCommand command, int index, object? value) => command.Parameters[index].Value = value ?? DBNull.Value;
 
-    private static void Add(DbCommand command, string name, object? value)
+    internal static void Add(DbCommand command, string name, object? value)
     {
         var parameter = command.CreateParameter();
         parameter.ParameterName = name;
@@ -154,7 +216,7 @@ internal sealed class LedgerStore(StorageOptions storage)
         command.Parameters.Add(parameter);
     }
 
-    private async Task<DbConnection> OpenAsync(CancellationToken cancellationToken)
+    internal async Task<DbConnection> OpenAsync(CancellationToken cancellationToken)
     {
         DbConnection connection = storage.Provider == StorageProvider.PostgreSql
             ? new NpgsqlConnection(_connectionString)
