@@ -27,8 +27,9 @@ internal static class EventEndpoints
     private static async Task<IResult> StreamAsync(RongCloudContext context)
     {
         var http = context.Http;
-        var after = LastEventId(context);
         var feed = http.RequestServices.GetRequiredService<IBanEventFeed>();
+        // No Last-Event-ID: from now, fixed before the stream is answered, so nothing recorded after the 200 is missed.
+        var after = LastEventId(context) ?? await feed.GetPositionAsync(context.Aborted);
         var logger = http.RequestServices.GetRequiredService<ILogger<IBanEventFeed>>();
         var aborted = context.Aborted;
         // Ends the read-ahead when the client goes or the writing fails.

@@ -62,6 +62,12 @@ public interface IBanEventFeed
     /// </summary>
     IAsyncEnumerable<BanEvent> ReadAsync(string? appKey, string? after = null, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// The id of the last event recorded so far ("0" when there is none): pass it to <see cref="ReadAsync"/> to read
+    /// from this moment on without missing what is recorded in between.
+    /// </summary>
+    Task<string> GetPositionAsync(CancellationToken cancellationToken = default);
+
     /// <summary>The dead letters of handler <paramref name="handler"/>, oldest first, at most <paramref name="size"/>.</summary>
     Task<IReadOnlyList<BanDeadLetter>> GetDeadLettersAsync(string handler, int size = 100, CancellationToken cancellationToken = default);
 

@@ -35,6 +35,13 @@ internal sealed class BanEventFeed(FeedStore store, ActorSystem system, TimeSpan
         }
     }
 
+    public async Task<string> GetPositionAsync(CancellationToken cancellationToken = default)
+    {
+        await store.InitializeAsync(cancellationToken).ConfigureAwait(false);
+        var offset = await Unavailable(store.Ledger.HighestOffsetAsync(cancellationToken)).ConfigureAwait(false);
+        return offset.ToString(System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     public async Task<IReadOnlyList<BanDeadLetter>> GetDeadLettersAsync(string handler, int size = 100,
         CancellationToken cancellationToken = default)
     {
