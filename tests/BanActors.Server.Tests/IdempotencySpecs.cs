@@ -95,4 +95,32 @@ public sealed class IdempotencySpecs : IAsyncLifetime
         Assert.False((await _server.Engine.GetStatusAsync(new UserKey(App.AppKey, "p3"))).IsBanned);
         Assert.Equal("{\"code\":200}", (await Block(App, new string('k', 128), ("userId", "p3"), ("minute", "10"))).Body);
     }
+
+    [Fact]
+    public async Task A_key_covers_the_whole_request_of_several_users_and_each_users_ban_is_kept_as_well()
+    {
+        Assert.Equal("{\"code\":200}", (await Block(App, "k-many", ("userId", "m1"), ("userId", "m2"), ("minute", "10"))).Body);
+        var (end1, end2) = (await EndOf("m1"), await EndOf("m2"));
+
+        _server.Clock.Advance(TimeSpan.FromMinutes(3));
+        // The same users in another order are the same request; fewer or other users are another one.
+        Assert.Equal("{\"code\":200}", (await Block(App, "k-many", ("userId", "m2"), ("userId", "m1"), ("minute", "10"))).Body);
+        Assert.Equal(1002, (await Block(App, "k-many", ("userId", "m1"), ("minute", "10"))).Code);
+        Assert.Equal(1002, (await Block(App, "k-many", ("userId", "m1"), ("userId", "m2"), ("userId", "m3"), ("minute", "10"))).Code);
+        Assert.Equal((end1, end2), (await EndOf("m1"), await EndOf("m2")));
+        Assert.Null(await EndOf("m3"));
+
+        // As if the request's own answer had not been kept (e.g. it answered 1000 for a third user): the retry runs,
+        // but the users whose bans were made get their first answers, and their end times stay.
+        using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(_folder, "bans.db")}"))
+        {
+            connection.Open();
+            using var delete = connection.CreateCommand();
+            delete.CommandText = "DELETE FROM api_idempotency WHERE idem_key = 'k-many'";
+            Assert.Equal(1, delete.ExecuteNonQuery());
+        }
+        Assert.Equal("{\"code\":200}", (await Block(App, "k-many", ("userId", "m1"), ("userId", "m2"), ("minute", "10"))).Body);
+        Assert.Equal((end1, end2), (await EndOf("m1"), await EndOf("m2")));
+        Assert.Single((await _server.Engine.GetHistoryAsync(new UserKey(App.AppKey, "m1"))).Entries);
+    }
 }

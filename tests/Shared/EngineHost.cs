@@ -123,7 +123,7 @@ internal sealed class EngineHost : IAsyncDisposable
         var system = ActorSystem.Create("engine-" + Guid.NewGuid().ToString("N")[..8],
             BanEngineConfig.SystemSetup(options.Storage, overrides));
         var actors = BanEngineActors.Start(system, options, clock, LocalTopology.Instance, handlers);
-        return new EngineHost(system, new BanEngine(actors, options.AskTimeout, system, new LedgerStore(options.Storage)), options, clock);
+        return new EngineHost(system, BanEngine.Create(actors, options, system, clock), options, clock);
     }
 
     public static EngineHost Start(TempDatabase database, TimeProvider clock, Action<BanEngineOptions>? configure = null,

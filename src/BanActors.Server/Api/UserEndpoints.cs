@@ -1,7 +1,7 @@
 using System.Globalization;
-using BanActors.Bans;
-using BanActors.Hosting;
+using System.Text;
 using BanActors.Server.Apps;
+using BanActors.Storage;
 
 namespace BanActors.Server.Api;
 
@@ -29,6 +29,9 @@ public static class UserEndpoints
 
     public const int MaxPortraitUriLength = 1024;
 
+    /// <summary>The header that makes a block or unblock safe to retry.</summary>
+    private const string IdempotencyKeyHeader = "Idempotency-Key";
+
     public static IEndpointRouteBuilder MapUserEndpoints(this IEndpointRouteBuilder app)
     {
         app.MapRongCloud("/user/block.json", context => IdempotentAsync(context, BlockAsync));
@@ -46,72 +49,65 @@ public static class UserEndpoints
     /// parameters, within 24 hours) gets the same answer and changes nothing; the same key with other parameters is
     /// refused with 1002. Without the header, the request runs as RongCloud's.
     /// </summary>
-    private static async Task<IResult> IdempotentAsync(RongCloudContext context, Func<RongCloudContext, Task<IResult>> change)
+    /// <remarks>
+    /// The key covers the whole request (its path and every form field), kept in the engine's
+    /// <see cref="IdempotencyStore"/>. Each user's change also carries a key of its own, derived from the request's, so
+    /// that a retry of a request that failed for some of its users (1000) does not move the end times of the others.
+    /// </remarks>
+    private static async Task<IResult> IdempotentAsync(RongCloudContext context, Func<RongCloudContext, RequestKey?, Task<IResult>> change)
     {
-        var header = context.Http.Request.Headers[IdempotencyStore.HeaderName];
-        if (header.Count == 0 || string.IsNullOrEmpty(header[0])) return await change(context);
+        var header = context.Http.Request.Headers[IdempotencyKeyHeader];
+        if (header.Count == 0 || string.IsNullOrEmpty(header[0])) return await change(context, null);
         if (header.Count > 1)
-            throw new RongCloudRequestException(ErrorCodes.BadParameter, $"{IdempotencyStore.HeaderName} must be given once");
-        var key = header[0]!;
-        if (key.Length > IdempotencyStore.MaxKeyLength)
+            throw new RongCloudRequestException(ErrorCodes.BadParameter, $"{IdempotencyKeyHeader} must be given once");
+        var key = new RequestKey(header[0]!, Fingerprint(context.Path, context.Form));
+        if (key.Key.Length > BanRules.MaxIdempotencyKeyLength)
             throw new RongCloudRequestException(ErrorCodes.TooLong,
-                $"{IdempotencyStore.HeaderName} is longer than {IdempotencyStore.MaxKeyLength} characters");
+                $"{IdempotencyKeyHeader} is longer than {BanRules.MaxIdempotencyKeyLength} characters");
 
-        var store = context.Http.RequestServices.GetRequiredService<IdempotencyStore>();
-        var fingerprint = IdempotencyStore.Fingerprint(context.Path, context.Form);
-        switch (await LookUpAsync(store, context, key, fingerprint))
-        {
-            case IdempotencyStore.Seen.Same:
-                return RongCloudResults.Ok();
-            case IdempotencyStore.Seen.Conflict:
-                throw new RongCloudRequestException(ErrorCodes.BadParameter,
-                    $"this {IdempotencyStore.HeaderName} was used for a request with other parameters");
-        }
-        var result = await change(context);
-        try
-        {
-            await store.RememberAsync(context.App.AppKey, key, fingerprint, CancellationToken.None);
-        }
-        catch (Exception ex) when (ex is System.Data.Common.DbException or InvalidOperationException)
-        {
-            // The change is durable; only a retry's protection is missing. Saying 1000 would make the client retry.
-            context.Http.RequestServices.GetRequiredService<ILogger<IdempotencyStore>>()
-                .LogWarning(ex, "The answer for an idempotency key of {AppKey} could not be kept", context.App.AppKey);
-        }
-        return result;
+        // Every success is {"code":200}: there is no answer to keep but the fact.
+        return await context.Http.RequestServices.GetRequiredService<IdempotencyStore>().OnceAsync(context.App.AppKey, key.Key,
+            key.Fingerprint, () => change(context, key), _ => 0, _ => RongCloudResults.Ok(), IdempotencyKeyHeader, context.Aborted);
     }
 
-    private static async Task<IdempotencyStore.Seen> LookUpAsync(IdempotencyStore store, RongCloudContext context, string key,
-        string fingerprint)
+    /// <summary>A digest of the path and every form field (values of a repeated field in any order).</summary>
+    private static string Fingerprint(string path, IFormCollection form)
     {
-        try
-        {
-            return await store.LookUpAsync(context.App.AppKey, key, fingerprint, context.Aborted);
-        }
-        catch (System.Data.Common.DbException ex)
-        {
-            throw new BanEngineUnavailableException($"the idempotency keys could not be read: {ex.Message}");
-        }
+        var text = new StringBuilder(path);
+        foreach (var field in form.OrderBy(f => f.Key, StringComparer.Ordinal))
+        foreach (var value in field.Value.Order(StringComparer.Ordinal))
+            text.Append('\n').Append(field.Key).Append('=').Append(value);
+        return IdempotencyStore.Digest(text.ToString());
     }
 
-    private static async Task<IResult> BlockAsync(RongCloudContext context)
+    /// <summary>The <c>Idempotency-Key</c> of a request and the fingerprint of its parameters.</summary>
+    private sealed record RequestKey(string Key, string Fingerprint)
+    {
+        /// <summary><paramref name="details"/> with the engine's key for one user of the request.</summary>
+        public BanDetails ForUser(BanDetails? details, string userId) =>
+            (details ?? new BanDetails()) with { IdempotencyKey = "http:" + IdempotencyStore.Fingerprint(Key, Fingerprint, userId) };
+    }
+
+    private static async Task<IResult> BlockAsync(RongCloudContext context, RequestKey? key)
     {
         context.RequireBody();
         var userIds = context.RequiredList("userId", MaxUsersPerRequest, BanRules.MaxUserIdLength);
         var minutes = context.RequiredInt("minute", BanRules.MinMinutes, BanRules.MaxMinutes);
         var details = Details(context);
         var engine = Engine(context);
-        await ForEachUserAsync(context, userIds, user => engine.BanAsync(user, minutes, details, context.Aborted));
+        await ForEachUserAsync(context, userIds,
+            user => engine.BanAsync(user, minutes, key?.ForUser(details, user.UserId) ?? details, context.Aborted));
         return RongCloudResults.Ok();
     }
 
-    private static async Task<IResult> UnblockAsync(RongCloudContext context)
+    private static async Task<IResult> UnblockAsync(RongCloudContext context, RequestKey? key)
     {
         context.RequireBody();
         var userIds = context.RequiredList("userId", MaxUsersPerRequest, BanRules.MaxUserIdLength);
         var details = Details(context);
         var engine = Engine(context);
-        await ForEachUserAsync(context, userIds, user => engine.UnbanAsync(user, details, context.Aborted));
+        await ForEachUserAsync(context, userIds,
+            user => engine.UnbanAsync(user, key?.ForUser(details, user.UserId) ?? details, context.Aborted));
         return RongCloudResults.Ok();
     }
 

@@ -64,7 +64,6 @@ public static class ServerHostingExtensions
         services.AddSingleton<SignatureVerifier>();
         services.AddSingleton(sp => CreateRateLimiter(sp.GetRequiredService<IOptions<BanActorsServerOptions>>().Value.RateLimit));
         services.AddSingleton<RongCloudPipeline>();
-        services.AddSingleton(sp => new IdempotencyStore(engineOptions.Storage, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => new BlockEndTimeFormat(
             TryFindTimeZone(sp.GetRequiredService<IOptions<BanActorsServerOptions>>().Value.TimeZone)!));
         services.AddHealthChecks().AddCheck<JournalHealthCheck>("journal");

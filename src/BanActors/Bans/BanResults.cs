@@ -19,10 +19,15 @@ public sealed record UnbanAccepted(UserKey User, bool WasBanned);
 /// <summary>The ban status at the moment the engine answered; <paramref name="Reason"/> is the running ban's, if given.</summary>
 public sealed record BanStatus(UserKey User, bool IsBanned, DateTimeOffset? Until, string? Reason = null);
 
-/// <summary>The moderation ledger's fields of a ban or unban: why, and by whom. Both are optional.</summary>
+/// <summary>The moderation ledger's fields of a ban or unban (why, and by whom), and its idempotency key. All are optional.</summary>
 /// <param name="Reason">Why (at most <see cref="BanRules.MaxReasonLength"/> characters).</param>
 /// <param name="Operator">Who: the moderator or tool (at most <see cref="BanRules.MaxOperatorLength"/> characters).</param>
-public sealed record BanDetails(string? Reason = null, string? Operator = null);
+/// <param name="IdempotencyKey">
+/// Makes the call safe to retry (1 to <see cref="BanRules.MaxIdempotencyKeyLength"/> characters, per app): a repeat with
+/// the same key and parameters within 24 hours, across restarts, gets the first answer and changes nothing; the same
+/// key with other parameters is rejected. Not recorded in the ledger.
+/// </param>
+public sealed record BanDetails(string? Reason = null, string? Operator = null, string? IdempotencyKey = null);
 
 /// <summary>One running ban, with when it started and the ledger's fields where they were given.</summary>
 public sealed record ActiveBan(string UserId, DateTimeOffset Until, DateTimeOffset? Since = null, string? Reason = null,

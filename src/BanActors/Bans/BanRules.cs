@@ -22,6 +22,9 @@ public static class BanRules
     /// <summary>The longest operator (moderator) name a ban or unban may record.</summary>
     public const int MaxOperatorLength = 64;
 
+    /// <summary>The longest idempotency key a ban or unban may carry.</summary>
+    public const int MaxIdempotencyKeyLength = 128;
+
     /// <summary>The largest page of a user's ban history.</summary>
     public const int MaxHistoryPageSize = 100;
 
@@ -53,11 +56,14 @@ public static class BanRules
     public static string? ValidateBan(UserKey user, int minutes) =>
         ValidateUser(user) ?? ValidateMinutes(minutes);
 
-    /// <summary>Returns null when the ledger fields of a ban or unban are within their limits, otherwise why not.</summary>
+    /// <summary>Returns null when the details of a ban or unban are within their limits, otherwise why not.</summary>
     public static string? ValidateDetails(BanDetails? details)
     {
         if (details?.Reason is { Length: > MaxReasonLength }) return $"reason is longer than {MaxReasonLength} characters";
         if (details?.Operator is { Length: > MaxOperatorLength }) return $"operator is longer than {MaxOperatorLength} characters";
+        if (details?.IdempotencyKey is { Length: 0 }) return "idempotencyKey is empty";
+        if (details?.IdempotencyKey is { Length: > MaxIdempotencyKeyLength })
+            return $"idempotencyKey is longer than {MaxIdempotencyKeyLength} characters";
         return null;
     }
 

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Akka.Actor;
 using BanActors.Bans;
 using BanActors.Sessions;
@@ -6,34 +7,55 @@ using BanActors.Storage;
 namespace BanActors.Hosting;
 
 /// <summary>The typed facade over the engine's actors: validation happens here, once, before anything is sent.</summary>
-internal sealed class BanEngine(BanEngineActors actors, TimeSpan askTimeout, ActorSystem system, LedgerStore ledger)
-    : IBanEngine, ISessionRegistry
+internal sealed class BanEngine(BanEngineActors actors, TimeSpan askTimeout, ActorSystem system, LedgerStore ledger,
+    IdempotencyStore idempotency) : IBanEngine, ISessionRegistry
 {
+    private const string KeyName = "idempotencyKey";
+
     public BanEngineActors Actors { get; } = actors;
+
+    /// <summary>The kept answers of keyed changes; the server keys its whole requests in it too.</summary>
+    public IdempotencyStore Idempotency { get; } = idempotency;
+
+    /// <summary>The facade over <paramref name="actors"/>, its stores on the engine's storage and clock.</summary>
+    public static BanEngine Create(BanEngineActors actors, BanEngineOptions options, ActorSystem system, TimeProvider clock) =>
+        new(actors, options.AskTimeout, system, new LedgerStore(options.Storage), IdempotencyStore.For(options.Storage, clock, system));
 
     public async Task<BanAccepted> BanAsync(UserKey user, int minutes, BanDetails? details = null,
         CancellationToken cancellationToken = default)
     {
         Validate(BanRules.ValidateBan(user, minutes) ?? BanRules.ValidateDetails(details));
-        return await AskAsync(Actors.Bans, new BanUser(user, minutes, details), cancellationToken) switch
-        {
-            BanAccepted accepted => accepted,
-            BanRejected rejected => throw new BanRequestRejectedException(rejected.Reason),
-            BanCommandFailed failed => throw new BanEngineUnavailableException(failed.Reason),
-            var other => throw Unexpected(other),
-        };
+        // A repeat rebuilds the first answer from its end time, so a retried ban does not move it.
+        return await Idempotency.OnceAsync(user.AppKey, details?.IdempotencyKey,
+            IdempotencyStore.Fingerprint("ban", user.UserId, minutes.ToString(CultureInfo.InvariantCulture), details?.Reason,
+                details?.Operator),
+            async () => await AskAsync(Actors.Bans, new BanUser(user, minutes, LedgerFields(details)), cancellationToken) switch
+            {
+                BanAccepted accepted => accepted,
+                BanRejected rejected => throw new BanRequestRejectedException(rejected.Reason),
+                BanCommandFailed failed => throw new BanEngineUnavailableException(failed.Reason),
+                var other => throw Unexpected(other),
+            },
+            accepted => accepted.Until.UtcTicks,
+            ticks => new BanAccepted(user, new DateTimeOffset(ticks, TimeSpan.Zero)),
+            KeyName, cancellationToken);
     }
 
     public async Task<UnbanAccepted> UnbanAsync(UserKey user, BanDetails? details = null, CancellationToken cancellationToken = default)
     {
         Validate(BanRules.ValidateUser(user) ?? BanRules.ValidateDetails(details));
-        return await AskAsync(Actors.Bans, new UnbanUser(user, details), cancellationToken) switch
-        {
-            UnbanAccepted accepted => accepted,
-            BanRejected rejected => throw new BanRequestRejectedException(rejected.Reason),
-            BanCommandFailed failed => throw new BanEngineUnavailableException(failed.Reason),
-            var other => throw Unexpected(other),
-        };
+        return await Idempotency.OnceAsync(user.AppKey, details?.IdempotencyKey,
+            IdempotencyStore.Fingerprint("unban", user.UserId, null, details?.Reason, details?.Operator),
+            async () => await AskAsync(Actors.Bans, new UnbanUser(user, LedgerFields(details)), cancellationToken) switch
+            {
+                UnbanAccepted accepted => accepted,
+                BanRejected rejected => throw new BanRequestRejectedException(rejected.Reason),
+                BanCommandFailed failed => throw new BanEngineUnavailableException(failed.Reason),
+                var other => throw Unexpected(other),
+            },
+            accepted => accepted.WasBanned ? 1 : 0,
+            wasBanned => new UnbanAccepted(user, wasBanned != 0),
+            KeyName, cancellationToken);
     }
 
     public async Task<BanStatus> GetStatusAsync(UserKey user, CancellationToken cancellationToken = default)
@@ -119,6 +141,10 @@ internal sealed class BanEngine(BanEngineActors actors, TimeSpan askTimeout, Act
         ?? throw new BanEngineUnavailableException("unexpected answer to a delivery");
 
     public void NotifyKeptMessages(UserKey user) => Actors.Sessions.Tell(new KeptMessagesAvailable(user));
+
+    // The key stays with the facade: the actors, their messages and the journal carry only what the ledger records.
+    private static BanDetails? LedgerFields(BanDetails? details) =>
+        details is null || (details.Reason is null && details.Operator is null) ? null : details with { IdempotencyKey = null };
 
     private static void Validate(string? invalid)
     {

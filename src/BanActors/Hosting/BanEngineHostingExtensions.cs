@@ -38,7 +38,7 @@ public static class BanEngineHostingExtensions
     /// <summary>
     /// Registers <see cref="IBanEngine"/> and <see cref="ISessionRegistry"/>, built from the actors that
     /// <see cref="WithBanEngine(AkkaConfigurationBuilder, BanEngineOptions)"/> started, and the system clock as the
-    /// engine's <see cref="TimeProvider"/> unless one is registered.
+    /// engine's <see cref="TimeProvider"/> unless one is registered (it also times the idempotency keys).
     /// </summary>
     public static IServiceCollection AddBanEngineFacade(this IServiceCollection services, BanEngineOptions options)
     {
@@ -50,8 +50,9 @@ public static class BanEngineHostingExtensions
             var registry = sp.GetRequiredService<ActorRegistry>();
             var actors = new BanEngineActors(registry.Get<BanRouterKey>(), registry.Get<ActiveBanIndexKey>(),
                 registry.Get<ConnectionRegistryKey>(), registry.Get<SessionsKey>());
-            return new BanEngine(actors, options.AskTimeout, sp.GetRequiredService<ActorSystem>(), new LedgerStore(options.Storage));
+            return BanEngine.Create(actors, options, sp.GetRequiredService<ActorSystem>(), sp.GetRequiredService<TimeProvider>());
         });
+        services.AddSingleton(sp => sp.GetRequiredService<BanEngine>().Idempotency);
         services.AddSingleton<IBanEngine>(sp => sp.GetRequiredService<BanEngine>());
         services.AddSingleton<IBanEventFeed>(sp => new BanEventFeed(new FeedStore(new LedgerStore(options.Storage)),
             sp.GetRequiredService<ActorSystem>(), TimeSpan.FromMilliseconds(500)));

@@ -66,7 +66,7 @@ public sealed class WebhookSpecs
         var unblock = calls.First(c => c.Type == "user.unblocked").Json;
         Assert.False(unblock.TryGetProperty("blockEndTime", out _));
         Assert.Equal("bob", unblock.GetProperty("operator").GetString());
-        var expiry = calls.Last().Json;
+        var expiry = calls[^1].Json;
         Assert.Equal(start.AddMinutes(1).ToUnixTimeMilliseconds(), expiry.GetProperty("blockEndTime").GetInt64());
         Assert.True(expiry.GetProperty("time").GetInt64() >= expiry.GetProperty("blockEndTime").GetInt64());
 
@@ -116,7 +116,7 @@ public sealed class WebhookSpecs
             await using var restarted = await ServerHost.StartAsync([Hooked], Settings(receiver), databaseFolder: folder, clock: clock);
             await EventuallyAsync(() => receiver.Accepted.Count(c => c.UserId == "u1") == 2, "u1's ban and expiry after the restart");
             Assert.Equal(["user.blocked", "user.block_expired"], receiver.Accepted.Where(c => c.UserId == "u1").Select(c => c.Type));
-            var expiry = receiver.Accepted.Last().Json;
+            var expiry = receiver.Accepted[^1].Json;
             Assert.Equal(clock.GetUtcNow().ToUnixTimeMilliseconds(), expiry.GetProperty("time").GetInt64());
             // Delivered before the stop: not sent again.
             Assert.Single(receiver.Accepted, c => c.UserId == "early");

@@ -46,9 +46,9 @@ public sealed class SqlitePragmaSpecs(ITestOutputHelper output) : DatabaseSpecs(
         var system = ActorSystem.Create("pragmas", ActorSystemSetup.Create(bootstrap, setup));
         try
         {
-            var options = new BanEngineOptions { Storage = storage };
-            var engine = new BanEngine(BanEngineActors.Start(system, options, EngineHost.NewClock(), LocalTopology.Instance),
-                TimeSpan.FromSeconds(30), system, new LedgerStore(storage));
+            var options = new BanEngineOptions { Storage = storage, AskTimeout = TimeSpan.FromSeconds(30) };
+            var clock = EngineHost.NewClock();
+            var engine = BanEngine.Create(BanEngineActors.Start(system, options, clock, LocalTopology.Instance), options, system, clock);
             await engine.BanAsync(new UserKey("app1", "u1"), 5);
         }
         finally

@@ -1,6 +1,4 @@
 using Akka.Actor;
-using Akka.Cluster;
-using Akka.Cluster.Sharding;
 using Akka.Persistence.Query;
 using Akka.Streams;
 using BanActors.Bans;
@@ -21,30 +19,14 @@ namespace BanActors.Tests.Cluster;
 /// it exercises every hand-over at once.
 /// </summary>
 [Collection(PostgresCollection.Name)]
-public sealed class ClusterSpecs : Akka.TestKit.Xunit2.TestKit
+public sealed class ClusterSpecs(PostgresServer postgres, ITestOutputHelper output) : ClusterSpec(postgres, output)
 {
-    private const string App = "app1";
-    private static readonly DateTimeOffset Start = new(2026, 11, 26, 8, 0, 0, TimeSpan.Zero);
-    private static readonly TimeSpan Converge = ThreeNodeCluster.Converge;
-    private readonly List<ClusterNode> _nodes = new();
-    private readonly PostgresServer _postgres;
-    private readonly ITestOutputHelper _output;
-
-    public ClusterSpecs(PostgresServer postgres, ITestOutputHelper output) : base(SpecConfig.With("akka.loglevel = WARNING"), output: output)
-    {
-        _postgres = postgres;
-        _output = output;
-    }
-    private readonly System.Diagnostics.Stopwatch _elapsed = System.Diagnostics.Stopwatch.StartNew();
-
-    private void Step(string what) => _output.WriteLine($"[{_elapsed.Elapsed.TotalSeconds,6:0.0} s] {what}");
-
     [SkippableFact]
     public async Task A_ban_through_one_node_kicks_the_sessions_on_another_and_refuses_a_connect_on_a_third()
     {
-        _postgres.RequireOrSkip();
+        Postgres.RequireOrSkip();
         var clock = new FakeTimeProvider(Start);
-        var (node1, node2, node3) = await StartClusterAsync(await _postgres.CreateDatabaseAsync("kicks"), clock);
+        var (node1, node2, node3) = await StartClusterAsync(await Postgres.CreateDatabaseAsync("kicks"), clock);
         var user = new UserKey(App, "alice");
 
         var session = new RecordingSession("alice-on-node3");
@@ -74,9 +56,9 @@ public sealed class ClusterSpecs : Akka.TestKit.Xunit2.TestKit
     [SkippableFact]
     public async Task Bans_held_by_a_crashed_node_lift_at_their_end_times_on_the_survivors()
     {
-        _postgres.RequireOrSkip();
+        Postgres.RequireOrSkip();
         var clock = new FakeTimeProvider(Start);
-        var (node1, node2, node3) = await StartClusterAsync(await _postgres.CreateDatabaseAsync("node_loss"), clock,
+        var (node1, node2, node3) = await StartClusterAsync(await Postgres.CreateDatabaseAsync("node_loss"), clock,
             idleTimeout: TimeSpan.FromSeconds(2));
 
         var until = new Dictionary<UserKey, DateTimeOffset>();
@@ -95,21 +77,8 @@ public sealed class ClusterSpecs : Akka.TestKit.Xunit2.TestKit
             .Where(u => shardsOnNode2.Contains(extractor.ShardId((u).EntityId, null))).Take(5).ToList();
         foreach (var user in late) until[user] = (await node2.Engine.BanAsync(user, 45)).Until;
 
-        Step($"{heldByNode2.Count} + {late.Count} bans held by node 2; crashing it");
-        // No Down by hand: the split-brain resolver (keep-majority) must down the silent node by itself.
-        await node2.CrashAsync();
-        await AwaitAssertAsync(() =>
-        {
-            foreach (var survivor in new[] { node1, node3 })
-            {
-                var members = survivor.Cluster.State.Members;
-                Assert.Equal(2, members.Count);
-                Assert.All(members, m => Assert.Equal(MemberStatus.Up, m.Status));
-            }
-        }, Converge);
-        Step("node 2 downed by the split-brain resolver and removed");
-        await AwaitIndexReadyAsync(node1);
-        Step("index singleton ready on a survivor");
+        Step($"{heldByNode2.Count} + {late.Count} bans held by node 2");
+        await LoseNodeAsync(node2, node1, node3);
         await AwaitAssertAsync(async () =>
         {
             var page = await node3.Engine.ListActiveAsync(App, 0, 0);
@@ -123,9 +92,9 @@ public sealed class ClusterSpecs : Akka.TestKit.Xunit2.TestKit
     [SkippableFact]
     public async Task After_a_whole_cluster_restart_running_bans_are_rearmed_and_lift_on_time()
     {
-        _postgres.RequireOrSkip();
+        Postgres.RequireOrSkip();
         var clock = new FakeTimeProvider(Start);
-        var connectionString = await _postgres.CreateDatabaseAsync("restart");
+        var connectionString = await Postgres.CreateDatabaseAsync("restart");
         var (node1, node2, node3) = await StartClusterAsync(connectionString, clock);
         var until = new Dictionary<UserKey, DateTimeOffset>();
         var nodes = new[] { node1, node2, node3 };
@@ -135,10 +104,8 @@ public sealed class ClusterSpecs : Akka.TestKit.Xunit2.TestKit
             until[user] = (await nodes[i % 3].Engine.BanAsync(user, 20 + i)).Until;
         }
 
-        Step("bans placed; stopping every node gracefully");
-        foreach (var node in new[] { node3, node1, node2 }) await node.StopGracefullyAsync();
-        Step("cluster stopped");
-        _nodes.Clear();
+        Step("bans placed");
+        await StopClusterAsync(node3, node1, node2);
         clock.Advance(TimeSpan.FromMinutes(5));
 
         (node1, _, _) = await StartClusterAsync(connectionString, clock);
@@ -176,20 +143,6 @@ public sealed class ClusterSpecs : Akka.TestKit.Xunit2.TestKit
         Step("every ban lifted at its end time");
     }
 
-    private Task<(ClusterNode Node1, ClusterNode Node2, ClusterNode Node3)> StartClusterAsync(
-        string connectionString, TimeProvider clock, TimeSpan? idleTimeout = null) =>
-        ThreeNodeCluster.StartAsync((name, port, seedPort) => ClusterNode.StartAsync(name, port, seedPort, connectionString, clock, idleTimeout),
-            node => { lock (_nodes) _nodes.Add(node); }, Step);
-
-    private Task AwaitIndexReadyAsync(ClusterNode node) =>
-        AwaitAssertAsync(async () => Assert.True(await node.IsIndexReadyAsync(TimeSpan.FromSeconds(3))), Converge);
-
-    private static async Task<HashSet<string>> ShardsOfAsync(ClusterNode node)
-    {
-        var state = await node.Region.Ask<CurrentShardRegionState>(GetShardRegionState.Instance, TimeSpan.FromSeconds(10));
-        return state.Shards.Select(s => s.ShardId).ToHashSet();
-    }
-
     /// <summary>The last journaled ban event of every user, read through the query side.</summary>
     private static async Task<Dictionary<UserKey, object>> LastEventsAsync(ActorSystem system)
     {
@@ -206,17 +159,6 @@ public sealed class ClusterSpecs : Akka.TestKit.Xunit2.TestKit
                 UserUnbanned u => u.User,
                 _ => throw new InvalidOperationException($"unexpected event {e}"),
             });
-    }
-
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing)
-        {
-            List<ClusterNode> nodes;
-            lock (_nodes) nodes = _nodes.ToList();
-            Task.WhenAll(nodes.Select(n => n.DisposeAsync().AsTask())).Wait(TimeSpan.FromSeconds(30));
-        }
-        base.Dispose(disposing);
     }
 
     private sealed class RecordingSession(string id) : IBanSession
