@@ -97,8 +97,8 @@ internal static class ConsoleEndpoints
         // Resolved now so that a development operator is made, and announced, at start.
         app.Services.GetRequiredService<OperatorDirectory>();
 
+        // Routing treats /console and /console/ as one path.
         app.MapGet(BasePath, ServePage);
-        app.MapGet(BasePath + "/", ServePage);
         app.MapGet(BasePath + "/{asset}", ServeAsset);
 
         app.MapGet(ApiPath + "/antiforgery", AntiforgeryAsync);
