@@ -17,6 +17,12 @@ public static class ErrorCodes
     /// <summary>Signature check failed or a signing header is missing (HTTP 401).</summary>
     public const int Unauthorized = 1004;
 
+    /// <summary>
+    /// Not allowed (HTTP 403): the console's operator may not manage that app, or a change came without its
+    /// antiforgery token.
+    /// </summary>
+    public const int Forbidden = 1006;
+
     /// <summary>A parameter or the body is too long (HTTP 400).</summary>
     public const int TooLong = 1005;
 
@@ -28,6 +34,7 @@ public static class ErrorCodes
     {
         Ok => StatusCodes.Status200OK,
         Unauthorized => StatusCodes.Status401Unauthorized,
+        Forbidden => StatusCodes.Status403Forbidden,
         RateLimited => StatusCodes.Status429TooManyRequests,
         Internal => StatusCodes.Status500InternalServerError,
         _ => StatusCodes.Status400BadRequest,

@@ -26,18 +26,27 @@ internal static class EventEndpoints
 
     private static async Task<IResult> StreamAsync(RongCloudContext context)
     {
-        var http = context.Http;
+        await WriteStreamAsync(context.Http, context.App.AppKey, LastEventId(context.Http.Request));
+        return Results.Empty;
+    }
+
+    /// <summary>
+    /// Answers with the Server-Sent Events of <paramref name="appKey"/> after <paramref name="after"/> (null: from now),
+    /// with a keep-alive comment while none comes, until the client goes. Also the console's live feed.
+    /// </summary>
+    internal static async Task WriteStreamAsync(HttpContext http, string appKey, string? after)
+    {
         var feed = http.RequestServices.GetRequiredService<IBanEventFeed>();
+        var aborted = http.RequestAborted;
         // No Last-Event-ID: from now, fixed before the stream is answered, so nothing recorded after the 200 is missed.
-        var after = LastEventId(context) ?? await feed.GetPositionAsync(context.Aborted);
+        after ??= await feed.GetPositionAsync(aborted);
         var logger = http.RequestServices.GetRequiredService<ILogger<IBanEventFeed>>();
-        var aborted = context.Aborted;
         // Ends the read-ahead when the client goes or the writing fails.
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(aborted);
 
         // Read ahead into a channel, so that the writer below can send a keep-alive while no event comes.
         var events = Channel.CreateBounded<BanEvent>(new BoundedChannelOptions(1000) { SingleReader = true, SingleWriter = true });
-        await using var enumerator = feed.ReadAsync(context.App.AppKey, after, stop.Token).GetAsyncEnumerator(stop.Token);
+        await using var enumerator = feed.ReadAsync(appKey, after, stop.Token).GetAsyncEnumerator(stop.Token);
         // The first read checks the offset and the storage before the stream is answered with 200.
         var first = enumerator.MoveNextAsync().AsTask();
         await Task.WhenAny(first, Task.Delay(TimeSpan.FromMilliseconds(200), aborted));
@@ -101,16 +110,16 @@ internal static class EventEndpoints
         catch (Exception ex)
         {
             // The answer has started: the client sees the stream end and reconnects with its Last-Event-ID.
-            logger.LogWarning(ex, "The event stream of {AppKey} ended", context.App.AppKey);
+            logger.LogWarning(ex, "The event stream of {AppKey} ended", appKey);
         }
         await stop.CancelAsync();
         await reader;
-        return Results.Empty;
     }
 
-    private static string? LastEventId(RongCloudContext context)
+    /// <summary>The stream's <c>Last-Event-ID</c> header: null when absent; a bad one is refused with 1002.</summary>
+    internal static string? LastEventId(HttpRequest request)
     {
-        var values = context.Http.Request.Headers[LastEventIdHeader];
+        var values = request.Headers[LastEventIdHeader];
         if (values.Count > 1) throw new RongCloudRequestException(ErrorCodes.BadParameter, $"{LastEventIdHeader} must be given once");
         var id = values.Count == 1 ? values[0] : null;
         if (string.IsNullOrEmpty(id)) return null;

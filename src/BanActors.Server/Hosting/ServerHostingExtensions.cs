@@ -7,6 +7,7 @@ using BanActors.Server.Api;
 using BanActors.Server.Apps;
 using BanActors.Server.Cluster;
 using BanActors.Server.Events;
+using BanActors.Server.OperatorConsole;
 using BanActors.Server.Security;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -68,6 +69,7 @@ public static class ServerHostingExtensions
             TryFindTimeZone(sp.GetRequiredService<IOptions<BanActorsServerOptions>>().Value.TimeZone)!));
         services.AddHealthChecks().AddCheck<JournalHealthCheck>("journal");
         AddWebhooks(services, section);
+        services.AddOperatorConsole(builder.Configuration, DevelopmentApp.DataFolder(engineOptions.Storage));
         return builder;
     }
 
@@ -112,7 +114,7 @@ public static class ServerHostingExtensions
         };
     }
 
-    /// <summary>Maps the RongCloud-compatible user endpoints and <c>GET /healthz</c>.</summary>
+    /// <summary>Maps the RongCloud-compatible user endpoints, <c>GET /healthz</c> and the operator console at <c>/console</c>.</summary>
     public static WebApplication MapBanActorsApi(this WebApplication app)
     {
         // Resolved now so that a development app is made, and announced, at start rather than on the first request.
@@ -120,6 +122,7 @@ public static class ServerHostingExtensions
         app.MapUserEndpoints();
         app.MapEventEndpoints();
         app.MapHealthChecks("/healthz", new HealthCheckOptions { ResponseWriter = WriteHealthAsync });
+        app.MapOperatorConsole();
         return app;
     }
 
