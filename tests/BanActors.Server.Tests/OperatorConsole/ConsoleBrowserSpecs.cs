@@ -82,7 +82,7 @@ public sealed class ConsoleBrowserSpecs(ConsoleServer fixture, ITestOutputHelper
             fetch('/console/api/apps/appA/unbans', { method: 'POST', headers: { 'Content-Type': 'application/json' },
                 body: JSON.stringify({ userIds: 'web-user-1' }) })
               .then(async r => done({ status: r.status, code: (await r.json()).code }));
-            """);
+            """)!;
         Assert.Equal(403L, refused["status"]);
         Assert.Equal(1006L, refused["code"]);
         Assert.True((await Server.Engine.GetStatusAsync(new UserKey(TestApps.A.AppKey, user))).IsBanned);
@@ -104,7 +104,7 @@ public sealed class ConsoleBrowserSpecs(ConsoleServer fixture, ITestOutputHelper
         Browser.SkipUnlessAvailable();
         using var driver = Browser.Start();
         // A phone's viewport: a desktop window cannot be made that narrow.
-        driver.ExecuteCdpCommand("Emulation.setDeviceMetricsOverride", new Dictionary<string, object>
+        driver.ExecuteCdpCommand("Emulation.setDeviceMetricsOverride", new Dictionary<string, object?>
         {
             ["width"] = 360, ["height"] = 800, ["deviceScaleFactor"] = 1, ["mobile"] = true,
         });
@@ -127,8 +127,8 @@ public sealed class ConsoleBrowserSpecs(ConsoleServer fixture, ITestOutputHelper
         Assert.Contains("1 to 43200 minutes", minutes);
 
         // Readable at 360 pixels: nothing wider than the screen but the tables' own scroll areas.
-        var width = (long)driver.ExecuteScript("return document.documentElement.scrollWidth;");
-        var viewport = (long)driver.ExecuteScript("return window.innerWidth;");
+        var width = (long)driver.ExecuteScript("return document.documentElement.scrollWidth;")!;
+        var viewport = (long)driver.ExecuteScript("return window.innerWidth;")!;
         Assert.Equal(360, viewport);
         Assert.True(width <= 360, $"the page is {width} px wide at 360");
         driver.Screenshot("console-360");
