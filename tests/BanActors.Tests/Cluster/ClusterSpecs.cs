@@ -26,7 +26,7 @@ public sealed class ClusterSpecs : Akka.TestKit.Xunit2.TestKit
     private const string App = "app1";
     private static readonly DateTimeOffset Start = new(2026, 11, 26, 8, 0, 0, TimeSpan.Zero);
     private static readonly TimeSpan Converge = ThreeNodeCluster.Converge;
-    private readonly List<ClusterNode> _nodes = new();
+    private readonly StartedNodes _nodes = new();
     private readonly PostgresServer _postgres;
     private readonly ITestOutputHelper _output;
 
@@ -179,7 +179,7 @@ public sealed class ClusterSpecs : Akka.TestKit.Xunit2.TestKit
     private Task<(ClusterNode Node1, ClusterNode Node2, ClusterNode Node3)> StartClusterAsync(
         string connectionString, TimeProvider clock, TimeSpan? idleTimeout = null) =>
         ThreeNodeCluster.StartAsync((name, port, seedPort) => ClusterNode.StartAsync(name, port, seedPort, connectionString, clock, idleTimeout),
-            node => { lock (_nodes) _nodes.Add(node); }, Step);
+            _nodes.Add, Step);
 
     private Task AwaitIndexReadyAsync(ClusterNode node) =>
         AwaitAssertAsync(async () => Assert.True(await node.IsIndexReadyAsync(TimeSpan.FromSeconds(3))), Converge);
@@ -210,12 +210,7 @@ public sealed class ClusterSpecs : Akka.TestKit.Xunit2.TestKit
 
     protected override void Dispose(bool disposing)
     {
-        if (disposing)
-        {
-            List<ClusterNode> nodes;
-            lock (_nodes) nodes = _nodes.ToList();
-            Task.WhenAll(nodes.Select(n => n.DisposeAsync().AsTask())).Wait(TimeSpan.FromSeconds(30));
-        }
+        if (disposing) _nodes.DisposeAllAsync().Wait(TimeSpan.FromSeconds(30));
         base.Dispose(disposing);
     }
 
