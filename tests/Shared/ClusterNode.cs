@@ -56,9 +56,10 @@ internal sealed class ClusterNode : IAsyncDisposable
     /// elsewhere; production keeps the default 20 s.
     /// </param>
     /// <param name="extraHocon">HOCON over the engine's own (loggers, log levels).</param>
+    /// <param name="handlers">This node's event handlers, registered in DI as an IM backend registers them on each node.</param>
     public static async Task<ClusterNode> StartAsync(string name, int port, int seedPort, string connectionString,
         TimeProvider clock, TimeSpan? idleTimeout = null, TimeSpan? heartbeatPause = null, TimeSpan? stableAfter = null,
-        string? extraHocon = null)
+        string? extraHocon = null, IReadOnlyList<IBanEventHandler>? handlers = null)
     {
         var options = new BanEngineOptions
         {
@@ -82,6 +83,7 @@ internal sealed class ClusterNode : IAsyncDisposable
             EnvironmentName = "Test",
         });
         builder.Services.AddSingleton(clock);
+        foreach (var handler in handlers ?? []) builder.Services.AddSingleton(handler);
         builder.Services.AddBanEngineCluster(options, cluster, (akka, _) => akka.AddHocon($"""
             akka.loglevel = WARNING
             akka.stdout-loglevel = WARNING

@@ -27,10 +27,7 @@ internal sealed class FeedStore(LedgerStore ledger)
     {
         if (_initialized) return;
         await ledger.InitializeAsync(cancellationToken);
-        await using var connection = await ledger.OpenAsync(cancellationToken);
-        await using var command = connection.CreateCommand();
-        command.CommandText = Create;
-        await command.ExecuteNonQueryAsync(cancellationToken);
+        await ledger.CreateSchemaAsync(Create, more: null, cancellationToken);
         _initialized = true;
     }
 

@@ -28,6 +28,9 @@ internal sealed class LedgerStore(StorageOptions storage)
         return builder.ConnectionString;
     }
 
+    /// <summary>The advisory lock of the ledger's and the feed's tables ("BANLEDG").</summary>
+    private const long SchemaLockKey = 0x42414E_4C454447;
+
     private const string Create = """
         CREATE TABLE IF NOT EXISTS ban_ledger (
             ordering BIGINT NOT NULL PRIMARY KEY, app_key TEXT NOT NULL, user_id TEXT NOT NULL, action SMALLINT NOT NULL,
@@ -56,17 +59,34 @@ internal sealed class LedgerStore(StorageOptions storage)
     {
         if (storage.Provider == StorageProvider.Sqlite)
             BanEngineConfig.PrepareStorage(new StorageOptions { ConnectionString = _connectionString });
+        await CreateSchemaAsync(Create, (connection, transaction) =>
+            AddColumnAsync(connection, transaction, RecordedColumn, "BIGINT NULL", cancellationToken), cancellationToken);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="ddl"/>, then <paramref name="more"/>, in one transaction that holds the schema lock: a
+    /// PostgreSQL advisory lock, or SQLite's write lock. Without it, components creating the same tables at the same
+    /// moment (the projection and the feed as their singletons start, on one node or two) fail in PostgreSQL's catalog
+    /// (23505 on <c>pg_type</c>) despite <c>IF NOT EXISTS</c>, and both add a missing column.
+    /// </summary>
+    internal async Task CreateSchemaAsync(string ddl, Func<DbConnection, DbTransaction, Task>? more, CancellationToken cancellationToken)
+    {
         await using var connection = await OpenAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         await using var command = connection.CreateCommand();
-        command.CommandText = Create;
+        command.Transaction = transaction;
+        command.CommandText = storage.Provider == StorageProvider.PostgreSql ? $"SELECT pg_advisory_xact_lock({SchemaLockKey});\n{ddl}" : ddl;
         await command.ExecuteNonQueryAsync(cancellationToken);
-        await AddColumnAsync(connection, RecordedColumn, "BIGINT NULL", cancellationToken);
+        if (more is not null) await more(connection, transaction);
+        await transaction.CommitAsync(cancellationToken);
     }
 
     /// <summary>Adds a column that a later version introduced to a table made before it.</summary>
-    private async Task AddColumnAsync(DbConnection connection, string column, string type, CancellationToken cancellationToken)
+    private async Task AddColumnAsync(DbConnection connection, DbTransaction transaction, string column, string type,
+        CancellationToken cancellationToken)
     {
         await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
         if (storage.Provider == StorageProvider.PostgreSql)
         {
             command.CommandText = $"ALTER TABLE ban_ledger ADD COLUMN IF NOT EXISTS {column} {type}";

@@ -113,7 +113,7 @@ public sealed class ClusterDeliverySpecs : Akka.TestKit.Xunit2.TestKit, IClassFi
     public sealed class SharedCluster : IAsyncLifetime
     {
         private readonly SemaphoreSlim _gate = new(1, 1);
-        private readonly List<ClusterNode> _nodes = new();
+        private readonly StartedNodes _nodes = new();
         private (ClusterNode, ClusterNode, ClusterNode)? _cluster;
 
         internal async Task<(ClusterNode Node1, ClusterNode Node2, ClusterNode Node3)> GetAsync(
@@ -122,7 +122,7 @@ public sealed class ClusterDeliverySpecs : Akka.TestKit.Xunit2.TestKit, IClassFi
             await _gate.WaitAsync();
             try
             {
-                return _cluster ??= await start(node => { lock (_nodes) _nodes.Add(node); });
+                return _cluster ??= await start(_nodes.Add);
             }
             finally
             {
@@ -132,12 +132,7 @@ public sealed class ClusterDeliverySpecs : Akka.TestKit.Xunit2.TestKit, IClassFi
 
         public Task InitializeAsync() => Task.CompletedTask;
 
-        public async Task DisposeAsync()
-        {
-            List<ClusterNode> nodes;
-            lock (_nodes) nodes = _nodes.ToList();
-            await Task.WhenAll(nodes.Select(n => n.DisposeAsync().AsTask())).WaitAsync(TimeSpan.FromSeconds(30));
-        }
+        public Task DisposeAsync() => _nodes.DisposeAllAsync().WaitAsync(TimeSpan.FromSeconds(30));
     }
 
     private sealed class OneSessionRegistry : ReceiveActor

@@ -3,6 +3,9 @@ using Microsoft.Extensions.Time.Testing;
 
 namespace BanActors.Tests.Support;
 
+/// <summary>One event taken, and the node whose handler took it.</summary>
+internal sealed record Delivery(string Node, BanEvent Event);
+
 /// <summary>An event handler that keeps what it took, and fails on demand (a receiver that is down).</summary>
 internal sealed class RecordingHandler(string name = "recorder", string? appKey = null) : IBanEventHandler
 {
@@ -16,19 +19,33 @@ internal sealed class RecordingHandler(string name = "recorder", string? appKey 
     /// <summary>Events for which this returns true fail (thrown at the feed), the others are taken.</summary>
     public Func<BanEvent, bool> Fails { get; set; } = _ => false;
 
+    /// <summary>
+    /// Awaited before each event is taken (a receiver that is slow, or never answers); cancelled with the delivery.
+    /// </summary>
+    public Func<BanEvent, CancellationToken, Task>? Before { get; set; }
+
+    /// <summary>
+    /// Where every taken event is also logged with <see cref="Node"/>: one log shared by the handlers of a cluster's
+    /// nodes (same <see cref="Name"/> on each, as DI registers them) tells which node delivered.
+    /// </summary>
+    public ConcurrentQueue<Delivery>? Log { get; init; }
+
+    public string Node { get; init; } = "";
+
     public IReadOnlyList<BanEvent> Taken => _taken.ToList();
 
     public int Failures => Volatile.Read(ref _failures);
 
-    public Task HandleAsync(BanEvent banEvent, CancellationToken cancellationToken)
+    public async Task HandleAsync(BanEvent banEvent, CancellationToken cancellationToken)
     {
+        if (Before is { } before) await before(banEvent, cancellationToken);
         if (Fails(banEvent))
         {
             Interlocked.Increment(ref _failures);
             throw new InvalidOperationException("the receiver is down");
         }
         _taken.Enqueue(banEvent);
-        return Task.CompletedTask;
+        Log?.Enqueue(new Delivery(Node, banEvent));
     }
 
     /// <summary>Waits (bounded, for the feed's I/O, not for a timer) until <paramref name="done"/> holds.</summary>
