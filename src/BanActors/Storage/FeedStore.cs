@@ -40,7 +40,7 @@ internal sealed class FeedStore(LedgerStore ledger)
         await using var connection = await ledger.OpenAsync(cancellationToken);
         await using var command = connection.CreateCommand();
         command.CommandText = "SELECT offset_value, attempted FROM ban_feed_offset WHERE handler = @h";
-        LedgerStore.Add(command, "@h", handler);
+        Sql.Add(command, "@h", handler);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         return await reader.ReadAsync(cancellationToken) ? (reader.GetInt64(0), reader.GetInt64(1)) : (0, 0);
     }
@@ -53,9 +53,9 @@ internal sealed class FeedStore(LedgerStore ledger)
             INSERT INTO ban_feed_offset (handler, offset_value, attempted) VALUES (@h, @o, @a)
             ON CONFLICT (handler) DO UPDATE SET offset_value = excluded.offset_value, attempted = excluded.attempted
             """;
-        LedgerStore.Add(command, "@h", handler);
-        LedgerStore.Add(command, "@o", delivered);
-        LedgerStore.Add(command, "@a", attempted);
+        Sql.Add(command, "@h", handler);
+        Sql.Add(command, "@o", delivered);
+        Sql.Add(command, "@a", attempted);
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
@@ -69,11 +69,11 @@ internal sealed class FeedStore(LedgerStore ledger)
             ON CONFLICT (handler, ordering) DO UPDATE SET attempts = excluded.attempts, error = excluded.error,
                 dead_ms = excluded.dead_ms, replay = 0
             """;
-        LedgerStore.Add(command, "@h", handler);
-        LedgerStore.Add(command, "@o", ordering);
-        LedgerStore.Add(command, "@n", attempts);
-        LedgerStore.Add(command, "@e", error.Length > 1000 ? error[..1000] : error);
-        LedgerStore.Add(command, "@t", at.ToUnixTimeMilliseconds());
+        Sql.Add(command, "@h", handler);
+        Sql.Add(command, "@o", ordering);
+        Sql.Add(command, "@n", attempts);
+        Sql.Add(command, "@e", error.Length > 1000 ? error[..1000] : error);
+        Sql.Add(command, "@t", at.ToUnixTimeMilliseconds());
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
@@ -82,8 +82,8 @@ internal sealed class FeedStore(LedgerStore ledger)
         await using var connection = await ledger.OpenAsync(cancellationToken);
         await using var command = connection.CreateCommand();
         command.CommandText = "DELETE FROM ban_feed_dead WHERE handler = @h AND ordering = @o";
-        LedgerStore.Add(command, "@h", handler);
-        LedgerStore.Add(command, "@o", ordering);
+        Sql.Add(command, "@h", handler);
+        Sql.Add(command, "@o", ordering);
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
@@ -92,7 +92,7 @@ internal sealed class FeedStore(LedgerStore ledger)
     {
         await using var connection = await ledger.OpenAsync(cancellationToken);
         await using var command = connection.CreateCommand();
-        LedgerStore.Add(command, "@h", handler);
+        Sql.Add(command, "@h", handler);
         if (orderings is null)
         {
             command.CommandText = "UPDATE ban_feed_dead SET replay = 1 WHERE handler = @h";
@@ -103,7 +103,7 @@ internal sealed class FeedStore(LedgerStore ledger)
         {
             var name = "@o" + names.Count.ToString(CultureInfo.InvariantCulture);
             names.Add(name);
-            LedgerStore.Add(command, name, ordering);
+            Sql.Add(command, name, ordering);
         }
         if (names.Count == 0) return 0;
         command.CommandText = $"UPDATE ban_feed_dead SET replay = 1 WHERE handler = @h AND ordering IN ({string.Join(", ", names)})";
@@ -122,8 +122,8 @@ internal sealed class FeedStore(LedgerStore ledger)
             FROM ban_feed_dead d JOIN ban_ledger l ON l.ordering = d.ordering
             WHERE d.handler = @h{(replayOnly ? " AND d.replay = 1" : "")} ORDER BY d.ordering LIMIT @limit
             """;
-        LedgerStore.Add(command, "@h", handler);
-        LedgerStore.Add(command, "@limit", limit);
+        Sql.Add(command, "@h", handler);
+        Sql.Add(command, "@limit", limit);
         var letters = new List<(LedgerStore.Row, int, string, DateTimeOffset)>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))

@@ -3,8 +3,6 @@ using System.Security.Cryptography;
 using System.Text;
 using Akka.Actor;
 using Akka.Event;
-using Microsoft.Data.Sqlite;
-using Npgsql;
 
 namespace BanActors.Storage;
 
@@ -47,11 +45,11 @@ internal sealed class IdempotencyStore(StorageOptions storage, TimeProvider cloc
         """;
 
     private readonly SemaphoreSlim _createOnce = new(1, 1);
+    private volatile bool _created;
 
     /// <summary>The store of the engine running in <paramref name="system"/>, on its storage and clock.</summary>
     public static IdempotencyStore For(StorageOptions storage, TimeProvider clock, ActorSystem system) =>
         new(storage, clock, Logging.GetLogger(system, typeof(IdempotencyStore)));
-    private volatile bool _created;
 
     /// <summary>A digest of the parts of a request, in order; a null part differs from an empty one.</summary>
     public static string Fingerprint(params ReadOnlySpan<string?> parts)
@@ -139,22 +137,13 @@ internal sealed class IdempotencyStore(StorageOptions storage, TimeProvider cloc
         return command;
     }
 
-    private static void Add(DbCommand command, string name, object value)
-    {
-        var parameter = command.CreateParameter();
-        parameter.ParameterName = name;
-        parameter.Value = value;
-        command.Parameters.Add(parameter);
-    }
+    private static void Add(DbCommand command, string name, object value) => Sql.Add(command, name, value);
 
     private async Task<DbConnection> OpenAsync(CancellationToken cancellationToken)
     {
-        DbConnection connection = storage.Provider == StorageProvider.PostgreSql
-            ? new NpgsqlConnection(storage.ConnectionString)
-            : new SqliteConnection(storage.ConnectionString);
+        var connection = await Sql.OpenAsync(storage.Provider, storage.ConnectionString, cancellationToken);
         try
         {
-            await connection.OpenAsync(cancellationToken);
             if (!_created) await CreateOnceAsync(connection, cancellationToken);
             return connection;
         }

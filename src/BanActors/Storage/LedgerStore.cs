@@ -2,7 +2,6 @@ using System.Data.Common;
 using System.Globalization;
 using System.Text;
 using Microsoft.Data.Sqlite;
-using Npgsql;
 
 namespace BanActors.Storage;
 
@@ -228,20 +227,8 @@ internal sealed class LedgerStore(StorageOptions storage)
 
     private static void Set(DbCommand command, int index, object? value) => command.Parameters[index].Value = value ?? DBNull.Value;
 
-    internal static void Add(DbCommand command, string name, object? value)
-    {
-        var parameter = command.CreateParameter();
-        parameter.ParameterName = name;
-        parameter.Value = value ?? DBNull.Value;
-        command.Parameters.Add(parameter);
-    }
+    private static void Add(DbCommand command, string name, object? value) => Sql.Add(command, name, value);
 
-    internal async Task<DbConnection> OpenAsync(CancellationToken cancellationToken)
-    {
-        DbConnection connection = storage.Provider == StorageProvider.PostgreSql
-            ? new NpgsqlConnection(_connectionString)
-            : new SqliteConnection(_connectionString);
-        await connection.OpenAsync(cancellationToken);
-        return connection;
-    }
+    internal Task<DbConnection> OpenAsync(CancellationToken cancellationToken) =>
+        Sql.OpenAsync(storage.Provider, _connectionString, cancellationToken);
 }
