@@ -117,6 +117,8 @@ public static class ServerHostingExtensions
     /// <summary>Maps the RongCloud-compatible user endpoints, <c>GET /healthz</c> and the operator console at <c>/console</c>.</summary>
     public static WebApplication MapBanActorsApi(this WebApplication app)
     {
+        // First, so that every answer (an unknown path, a wrong method, an unhandled exception) is the JSON shape.
+        app.UseJsonErrorFallback();
         // Resolved now so that a development app is made, and announced, at start rather than on the first request.
         app.Services.GetRequiredService<AppCatalog>();
         app.MapUserEndpoints();
