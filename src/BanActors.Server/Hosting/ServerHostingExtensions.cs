@@ -31,6 +31,7 @@ public static class ServerHostingExtensions
         Action<AkkaConfigurationBuilder, IServiceProvider>? configureAkka = null)
     {
         var services = builder.Services;
+        builder.Logging.WithoutUrlLogging();
         var section = builder.Configuration.GetSection(BanActorsServerOptions.SectionName);
 
         services.AddOptions<BanActorsServerOptions>()
@@ -51,11 +52,7 @@ public static class ServerHostingExtensions
         {
             if (cluster is null) akka.WithBanEngine(engineOptions);
             else akka.WithBanEngineCluster(engineOptions, cluster);
-            akka.ConfigureLoggers(loggers =>
-            {
-                loggers.LogLevel = AkkaLogLevel(builder.Configuration.GetSection("Logging:LogLevel"));
-                loggers.AddLoggerFactory();
-            });
+            akka.WithHostLogging(builder.Configuration);
             configureAkka?.Invoke(akka, sp);
         });
         services.AddBanEngineFacade(engineOptions);
@@ -67,7 +64,8 @@ public static class ServerHostingExtensions
         services.AddSingleton<RongCloudPipeline>();
         services.AddSingleton(sp => new BlockEndTimeFormat(
             TryFindTimeZone(sp.GetRequiredService<IOptions<BanActorsServerOptions>>().Value.TimeZone)!));
-        services.AddHealthChecks().AddCheck<JournalHealthCheck>("journal");
+        var health = services.AddHealthChecks().AddCheck<JournalHealthCheck>("journal");
+        if (cluster is not null) health.AddCheck<ClusterHealthCheck>("cluster");
         AddWebhooks(services, section);
         services.AddOperatorConsole(builder.Configuration, DevelopmentApp.DataFolder(engineOptions.Storage));
         return builder;
@@ -94,30 +92,11 @@ public static class ServerHostingExtensions
         }
     }
 
-    /// <summary>
-    /// Akka's own log level: the most verbose level configured anywhere under <c>Logging:LogLevel</c>, so Akka never
-    /// drops an event that the host's logging would show, and does not build one (the engine logs every ban at
-    /// Information) that every category would filter out anyway.
-    /// </summary>
-    internal static Akka.Event.LogLevel AkkaLogLevel(IConfigurationSection levels)
-    {
-        var configured = levels.GetChildren()
-            .Select(level => Enum.TryParse<LogLevel>(level.Value, ignoreCase: true, out var parsed) ? parsed : LogLevel.Information)
-            .DefaultIfEmpty(LogLevel.Information)
-            .Min();
-        return configured switch
-        {
-            LogLevel.Trace or LogLevel.Debug => Akka.Event.LogLevel.DebugLevel,
-            LogLevel.Information => Akka.Event.LogLevel.InfoLevel,
-            LogLevel.Warning => Akka.Event.LogLevel.WarningLevel,
-            _ => Akka.Event.LogLevel.ErrorLevel,
-        };
-    }
-
     /// <summary>Maps the RongCloud-compatible user endpoints, <c>GET /healthz</c> and the operator console at <c>/console</c>.</summary>
     public static WebApplication MapBanActorsApi(this WebApplication app)
     {
         // First, so that every answer (an unknown path, a wrong method, an unhandled exception) is the JSON shape.
+        app.UseRequestLog();
         app.UseJsonErrorFallback();
         // Resolved now so that a development app is made, and announced, at start rather than on the first request.
         app.Services.GetRequiredService<AppCatalog>();
@@ -172,6 +151,10 @@ public static class ServerHostingExtensions
     {
         http.Response.ContentType = "application/json; charset=utf-8";
         var journal = report.Entries.TryGetValue("journal", out var entry) ? entry : default;
+        // In cluster mode: this node's membership ("Up" when it serves) and where the expiry index runs.
+        var cluster = report.Entries.TryGetValue("cluster", out var member)
+            ? new Dictionary<string, object>(member.Data) { ["detail"] = member.Description ?? "" }
+            : null;
         return http.Response.WriteAsync(JsonSerializer.Serialize(new
         {
             status = report.Status == HealthStatus.Healthy ? "healthy" : "unhealthy",
@@ -180,6 +163,7 @@ public static class ServerHostingExtensions
                 reachable = journal.Status == HealthStatus.Healthy,
                 detail = journal.Description,
             },
+            cluster,
         }, RongCloudResults.JsonOptions));
     }
 }

@@ -164,8 +164,8 @@ internal sealed class UserBanActor : UntypedPersistentActor
             _ban = banned;
             ArmExpiry(banned.Until);
             _settings.Publish(new BanStarted(_user, banned.Until, LastSequenceNr, Self, banned.At, banned.Reason, banned.Operator));
+            if (_settings.Audit is { } audit) BanAudit.Banned(audit, _user, banned.Until, banned.Operator);
             replyTo.Tell(new BanAccepted(_user, banned.Until));
-            _log.Info("Banned {User} until {Until:o} by {Operator}", _user, banned.Until, banned.Operator ?? "-");
         });
     }
 
@@ -215,8 +215,8 @@ internal sealed class UserBanActor : UntypedPersistentActor
             _ban = null;
             DisarmExpiry();
             _settings.Publish(new BanEnded(_user, unbanned.At, unbanned.Cause, LastSequenceNr));
+            if (_settings.Audit is { } audit) BanAudit.Unbanned(audit, _user, unbanned.Cause, unbanned.Operator);
             reply();
-            _log.Info("Unbanned {User} ({Cause})", _user, unbanned.Cause);
         });
 
     // Every journal write waits for the node's write gate first, stashing this user's other commands meanwhile,
