@@ -66,6 +66,7 @@ public static class ServerHostingExtensions
             TryFindTimeZone(sp.GetRequiredService<IOptions<BanActorsServerOptions>>().Value.TimeZone)!));
         var health = services.AddHealthChecks().AddCheck<JournalHealthCheck>("journal");
         if (cluster is not null) health.AddCheck<ClusterHealthCheck>("cluster");
+        services.AddOpenApi("v1", openApi => openApi.AddDocumentTransformer<OpenApiDescription>());
         AddWebhooks(services, section);
         services.AddOperatorConsole(builder.Configuration, DevelopmentApp.DataFolder(engineOptions.Storage));
         return builder;
@@ -104,6 +105,9 @@ public static class ServerHostingExtensions
         app.MapEventEndpoints();
         app.MapHealthChecks("/healthz", new HealthCheckOptions { ResponseWriter = WriteHealthAsync });
         app.MapOperatorConsole();
+        app.MapOpenApi();
+        app.MapServerRoot();
+        StartupSummary.PrintOnStart(app);
         return app;
     }
 
