@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Event;
 using Akka.Persistence;
 using Akka.Persistence.Journal;
+using BanActors.Hosting;
 
 namespace BanActors.Bans;
 
@@ -162,6 +163,7 @@ internal sealed class UserBanActor : UntypedPersistentActor
         Write(banned, replyTo, () =>
         {
             _ban = banned;
+            BanMetrics.Bans.Add(1, BanMetrics.AppTag(_user.AppKey));
             ArmExpiry(banned.Until);
             _settings.Publish(new BanStarted(_user, banned.Until, LastSequenceNr, Self, banned.At, banned.Reason, banned.Operator));
             replyTo.Tell(new BanAccepted(_user, banned.Until));
@@ -214,10 +216,20 @@ internal sealed class UserBanActor : UntypedPersistentActor
         {
             _ban = null;
             DisarmExpiry();
+            RecordUnban(unbanned);
             _settings.Publish(new BanEnded(_user, unbanned.At, unbanned.Cause, LastSequenceNr));
             reply();
             _log.Info("Unbanned {User} ({Cause})", _user, unbanned.Cause);
         });
+
+    private void RecordUnban(UserUnbanned unbanned)
+    {
+        var app = BanMetrics.AppTag(_user.AppKey);
+        BanMetrics.Unbans.Add(1, app, new KeyValuePair<string, object?>(BanMetrics.Cause, BanMetrics.CauseName(unbanned.Cause)));
+        // An expiry's event time is the end time; the lag is how much later the engine's clock recorded it.
+        if (unbanned.Cause == UnbanCause.Expired)
+            BanMetrics.ExpiryLag.Record(Math.Max(0, (Now - unbanned.At).TotalMilliseconds), app);
+    }
 
     // Every journal write waits for the node's write gate first, stashing this user's other commands meanwhile,
     // so a burst queues here rather than inside the journal (see WriteGate).
@@ -256,8 +268,10 @@ internal sealed class UserBanActor : UntypedPersistentActor
     private void PersistNow(object @event, IActorRef? replyTo, Action onPersisted)
     {
         _awaitingWrite = replyTo;
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         Persist(new Tagged(@event, BanTags.All), _ =>
         {
+            BanMetrics.JournalWriteDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             _awaitingWrite = null;
             ReleasePermit();
             onPersisted();
