@@ -38,6 +38,7 @@ public static class ServerHostingExtensions
             .Validate(o => o.RateLimit.PermitsPerSecond > 0, "BanActors:RateLimit:PermitsPerSecond must be positive")
             .Validate(o => o.Api.MaxBodyBytes > 0, "BanActors:Api:MaxBodyBytes must be positive")
             .Validate(o => TryFindTimeZone(o.TimeZone) is not null, "BanActors:TimeZone is not a known time zone id")
+            .Validate(o => o.Metrics.NetworksAreValid(), "BanActors:Metrics:AllowedNetworks must be CIDRs such as 10.0.0.0/8")
             .ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
 
@@ -69,6 +70,7 @@ public static class ServerHostingExtensions
             TryFindTimeZone(sp.GetRequiredService<IOptions<BanActorsServerOptions>>().Value.TimeZone)!));
         services.AddHealthChecks().AddCheck<JournalHealthCheck>("journal");
         AddWebhooks(services, section);
+        builder.AddServerTelemetry(section);
         services.AddOperatorConsole(builder.Configuration, DevelopmentApp.DataFolder(engineOptions.Storage));
         return builder;
     }
@@ -114,7 +116,10 @@ public static class ServerHostingExtensions
         };
     }
 
-    /// <summary>Maps the RongCloud-compatible user endpoints, <c>GET /healthz</c> and the operator console at <c>/console</c>.</summary>
+    /// <summary>
+    /// Maps the RongCloud-compatible user endpoints, <c>GET /healthz</c>, the operator console at <c>/console</c> and,
+    /// unless <c>BanActors:Metrics:Enabled</c> is false, the Prometheus scrape at <c>/metrics</c>.
+    /// </summary>
     public static WebApplication MapBanActorsApi(this WebApplication app)
     {
         // Resolved now so that a development app is made, and announced, at start rather than on the first request.
@@ -123,6 +128,7 @@ public static class ServerHostingExtensions
         app.MapEventEndpoints();
         app.MapHealthChecks("/healthz", new HealthCheckOptions { ResponseWriter = WriteHealthAsync });
         app.MapOperatorConsole();
+        app.MapMetrics(app.Services.GetRequiredService<IOptions<BanActorsServerOptions>>().Value.Metrics);
         return app;
     }
 
