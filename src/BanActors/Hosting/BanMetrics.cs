@@ -70,7 +70,10 @@ internal static class BanMetrics
     public static readonly Counter<long> KeptMessagesPurged =
         Meter.CreateCounter<long>("banactors.kept_messages.purged", "{message}", "Kept messages purged past the retention");
 
-    /// <summary>Per app: counted in the store at start and at every purge, moved by this process's changes in between.</summary>
+    /// <summary>
+    /// Per app: counted in the store at start and after every purge, moved by this process's changes in between (in a
+    /// cluster, other nodes' changes show at the next count).
+    /// </summary>
     public static readonly GaugeSources<KeptMessageCount> KeptMessageSources = new();
 
     public static readonly ObservableGauge<long> KeptMessagesWaiting = Meter.CreateObservableGauge("banactors.kept_messages.waiting",
@@ -142,7 +145,40 @@ internal class CountsByApp
 internal sealed class RunningBans : CountsByApp;
 
 /// <inheritdoc cref="BanMetrics.KeptMessageSources"/>
-internal sealed class KeptMessageCount : CountsByApp;
+internal sealed class KeptMessageCount
+{
+    private readonly object _lock = new();
+    private readonly CountsByApp _counts = new();
+    private Dictionary<string, long>? _sinceRecount;
+
+    public void Add(string appKey, long delta)
+    {
+        lock (_lock)
+        {
+            _counts.Add(appKey, delta);
+            if (_sinceRecount is { } since) since[appKey] = since.GetValueOrDefault(appKey) + delta;
+        }
+    }
+
+    /// <summary>Before counting the store: changes from here on are added to what the count finds.</summary>
+    public void BeginRecount()
+    {
+        lock (_lock) _sinceRecount = new Dictionary<string, long>(StringComparer.Ordinal);
+    }
+
+    public void EndRecount(IReadOnlyDictionary<string, long> counted)
+    {
+        lock (_lock)
+        {
+            var counts = new Dictionary<string, long>(counted, StringComparer.Ordinal);
+            foreach (var (app, delta) in _sinceRecount ?? []) counts[app] = counts.GetValueOrDefault(app) + delta;
+            _sinceRecount = null;
+            _counts.Reset(counts);
+        }
+    }
+
+    public IEnumerable<KeyValuePair<string, long>> Snapshot() => _counts.Snapshot();
+}
 
 /// <summary>One write gate's queue length, written by the gate and read by the exporter.</summary>
 internal sealed class WriteGateQueue

@@ -44,7 +44,8 @@ internal sealed class OfflineMessagePurge(
         if (purged > 0) log.LogInformation("Purged {Count} offline messages older than {Retention}", purged, options.Retention);
         BanMetrics.KeptMessagesPurged.Add(purged);
         // The purge does not say whose messages it removed, and in a cluster other nodes keep and deliver too.
-        _waiting.Reset(await store.CountByAppAsync(cancellationToken));
+        _waiting.BeginRecount();
+        _waiting.EndRecount(await store.CountByAppAsync(cancellationToken));
         return purged;
     }
 
