@@ -54,7 +54,7 @@ internal static class ServerTelemetry
                 if (otlp) meters.AddOtlpExporter();
             });
         if (otlp)
-            telemetry.WithTracing(traces => traces.AddAspNetCoreInstrumentation().AddOtlpExporter());
+            telemetry.WithTracing(traces => traces.AddSource(BanTracing.SourceName).AddAspNetCoreInstrumentation().AddOtlpExporter());
     }
 
     /// <summary>Maps <c>/metrics</c> when enabled, behind the allowed-networks check.</summary>

@@ -137,6 +137,9 @@ internal sealed class ConnectionRegistry : ReceiveActor
 
     private void KickAll(BanStarted started)
     {
+        using var span = started.Trace == default
+            ? null
+            : BanTracing.Source.StartActivity("kick", System.Diagnostics.ActivityKind.Internal, started.Trace);
         var kicked = 0;
         if (_live.Remove(started.User, out var sessions))
         {
@@ -153,6 +156,7 @@ internal sealed class ConnectionRegistry : ReceiveActor
             CountRefused(started.User, "banned", pendings.Count);
         }
         if (kicked > 0) BanMetrics.SessionsKicked.Add(kicked, BanMetrics.AppTag(started.User.AppKey));
+        span?.SetTag("banactors.sessions", kicked);
         if (kicked > 0) _log.Info("Kicked {Count} sessions of banned user {User}", kicked, started.User);
     }
 
