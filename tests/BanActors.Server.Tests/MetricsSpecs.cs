@@ -1,8 +1,17 @@
+using System.Collections.Concurrent;
 using System.Net;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using BanActors.Server.Tests.Gateway;
 using BanActors.Server.Tests.Support;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Xunit.Abstractions;
 
@@ -75,6 +84,81 @@ public sealed class MetricsSpecs(ITestOutputHelper output)
         var failure = await Assert.ThrowsAsync<OptionsValidationException>(() => ServerHost.StartAsync([App],
             new Dictionary<string, string?> { ["BanActors:Metrics:AllowedNetworks:0"] = "10.0.0.0/33" }));
         Assert.Contains("AllowedNetworks", failure.Message);
+    }
+}
+
+/// <summary>With <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> set, metrics and traces (the engine's spans too) go there over OTLP.</summary>
+public sealed class OtlpExportSpecs
+{
+    private static readonly TestApp App = new("appOtlp", "secret-of-app-otlp");
+
+    [Fact]
+    public async Task With_the_otlp_endpoint_set_metrics_and_the_bans_trace_are_exported_to_it()
+    {
+        await using var collector = await OtlpCollector.StartAsync();
+        await using var server = await ServerHost.StartAsync([App], new Dictionary<string, string?>
+        {
+            ["OTEL_EXPORTER_OTLP_ENDPOINT"] = collector.Url.ToString().TrimEnd('/'),
+            ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf",
+            ["OTEL_METRIC_EXPORT_INTERVAL"] = "200",
+            ["OTEL_BSP_SCHEDULE_DELAY"] = "200",
+        });
+
+        var ban = await server.Client(App).PostAsync("/user/block.json", ("userId", "eve"), ("minute", "10"));
+        Assert.Equal(200, ban.Code);
+
+        // The exporters' own intervals (real time, 200 ms), not a test clock: bounded polling.
+        await MetricRecorder.EventuallyAsync(() => collector.Received("/v1/metrics", "banactors.bans"), "the ban counter over OTLP");
+        await MetricRecorder.EventuallyAsync(() => collector.Received("/v1/traces", "journal write"), "the engine's span over OTLP");
+        Assert.True(collector.Received("/v1/traces", "/user/block.json"), "the request's span");
+    }
+
+    [Fact]
+    public async Task Without_the_otlp_endpoint_nothing_is_exported()
+    {
+        await using var collector = await OtlpCollector.StartAsync();
+        await using var server = await ServerHost.StartAsync([App]);
+        await server.Client(App).PostAsync("/user/block.json", ("userId", "eve"), ("minute", "10"));
+        Assert.Null(server.App.Services.GetService<OpenTelemetry.Trace.TracerProvider>());
+    }
+
+    /// <summary>A real Kestrel on 127.0.0.1 that keeps every OTLP/HTTP body by path (protobuf holds names as UTF-8).</summary>
+    private sealed class OtlpCollector : IAsyncDisposable
+    {
+        private readonly WebApplication _app;
+        private readonly ConcurrentQueue<(string Path, byte[] Body)> _bodies = new();
+
+        private OtlpCollector(WebApplication app) => _app = app;
+
+        public Uri Url { get; private set; } = null!;
+
+        public bool Received(string path, string text)
+        {
+            var bytes = System.Text.Encoding.UTF8.GetBytes(text);
+            return _bodies.Any(b => b.Path == path && b.Body.AsSpan().IndexOf(bytes) >= 0);
+        }
+
+        public static async Task<OtlpCollector> StartAsync()
+        {
+            var builder = WebApplication.CreateSlimBuilder();
+            builder.WebHost.UseUrls("http://127.0.0.1:0");
+            builder.Logging.ClearProviders();
+            var app = builder.Build();
+            var collector = new OtlpCollector(app);
+            app.MapPost("/v1/{signal}", async (HttpContext http) =>
+            {
+                using var body = new MemoryStream();
+                await http.Request.Body.CopyToAsync(body);
+                collector._bodies.Enqueue((http.Request.Path, body.ToArray()));
+                return Results.Ok();
+            });
+            await app.StartAsync();
+            collector.Url = new Uri(app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>()
+                .Addresses.Single());
+            return collector;
+        }
+
+        public async ValueTask DisposeAsync() => await _app.DisposeAsync();
     }
 }
 
