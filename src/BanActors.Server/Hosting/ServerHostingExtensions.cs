@@ -39,6 +39,7 @@ public static class ServerHostingExtensions
             .Validate(o => o.RateLimit.PermitsPerSecond > 0, "BanActors:RateLimit:PermitsPerSecond must be positive")
             .Validate(o => o.Api.MaxBodyBytes > 0, "BanActors:Api:MaxBodyBytes must be positive")
             .Validate(o => TryFindTimeZone(o.TimeZone) is not null, "BanActors:TimeZone is not a known time zone id")
+            .Validate(o => o.Metrics.NetworksAreValid(), "BanActors:Metrics:AllowedNetworks must be CIDRs such as 10.0.0.0/8")
             .ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
 
@@ -68,6 +69,7 @@ public static class ServerHostingExtensions
         if (cluster is not null) health.AddCheck<ClusterHealthCheck>("cluster");
         services.AddOpenApi("v1", openApi => openApi.AddDocumentTransformer<OpenApiDescription>());
         AddWebhooks(services, section);
+        builder.AddServerTelemetry(section);
         services.AddOperatorConsole(builder.Configuration, DevelopmentApp.DataFolder(engineOptions.Storage));
         return builder;
     }
@@ -93,7 +95,11 @@ public static class ServerHostingExtensions
         }
     }
 
-    /// <summary>Maps the RongCloud-compatible user endpoints, <c>GET /healthz</c> and the operator console at <c>/console</c>.</summary>
+    /// <summary>
+    /// Maps the RongCloud-compatible user endpoints, <c>GET /healthz</c>, the operator console at <c>/console</c>,
+    /// <c>/openapi/v1.json</c>, <c>GET /</c> and, unless <c>BanActors:Metrics:Enabled</c> is false, the Prometheus
+    /// scrape at <c>/metrics</c>.
+    /// </summary>
     public static WebApplication MapBanActorsApi(this WebApplication app)
     {
         // First, so that every answer (an unknown path, a wrong method, an unhandled exception) is the JSON shape.
@@ -105,6 +111,7 @@ public static class ServerHostingExtensions
         app.MapEventEndpoints();
         app.MapHealthChecks("/healthz", new HealthCheckOptions { ResponseWriter = WriteHealthAsync });
         app.MapOperatorConsole();
+        app.MapMetrics(app.Services.GetRequiredService<IOptions<BanActorsServerOptions>>().Value.Metrics);
         app.MapOpenApi();
         app.MapServerRoot();
         StartupSummary.PrintOnStart(app);

@@ -1,7 +1,9 @@
+using System.Diagnostics;
 using Akka.Actor;
 using Akka.Event;
 using Akka.Persistence;
 using Akka.Persistence.Journal;
+using BanActors.Hosting;
 
 namespace BanActors.Bans;
 
@@ -29,6 +31,9 @@ internal sealed class UserBanActor : UntypedPersistentActor
     private ITimer? _expiryTimer;
     private IActorRef? _awaitingWrite;
     private bool _holdsPermit;
+    // The span of the command whose write comes next (none for an expiry).
+    private ActivityContext _trace;
+    private Activity? _writeSpan;
     // The write that waits for a permit from the write gate; while set, other commands are stashed.
     private (object Event, IActorRef? ReplyTo, Action OnPersisted)? _waitingForPermit;
     // Who sent a command while the actor recovers. Akka keeps those commands in an internal stash that it drops
@@ -157,13 +162,18 @@ internal sealed class UserBanActor : UntypedPersistentActor
         }
 
         var now = Now;
+        var trace = _trace = cmd.Trace;
         var banned = new UserBanned(_user, now, now.AddMinutes(cmd.Minutes), cmd.Details?.Reason, cmd.Details?.Operator);
         var replyTo = Sender;
         Write(banned, replyTo, () =>
         {
             _ban = banned;
+            BanMetrics.Bans.Add(1, BanMetrics.AppTag(_user.AppKey));
             ArmExpiry(banned.Until);
-            _settings.Publish(new BanStarted(_user, banned.Until, LastSequenceNr, Self, banned.At, banned.Reason, banned.Operator));
+            _settings.Publish(new BanStarted(_user, banned.Until, LastSequenceNr, Self, banned.At, banned.Reason, banned.Operator)
+            {
+                Trace = trace,
+            });
             if (_settings.Audit is { } audit) BanAudit.Banned(audit, _user, banned.Until, banned.Operator);
             replyTo.Tell(new BanAccepted(_user, banned.Until));
         });
@@ -189,6 +199,7 @@ internal sealed class UserBanActor : UntypedPersistentActor
             ? new UserUnbanned(_user, now, UnbanCause.Manual, cmd.Details?.Reason, cmd.Details?.Operator)
             : new UserUnbanned(_user, until, UnbanCause.Expired);
         var replyTo = Sender;
+        _trace = cmd.Trace;
         PersistUnban(unbanned, replyTo, () => replyTo.Tell(new UnbanAccepted(_user, wasBanned)));
     }
 
@@ -214,10 +225,20 @@ internal sealed class UserBanActor : UntypedPersistentActor
         {
             _ban = null;
             DisarmExpiry();
+            RecordUnban(unbanned);
             _settings.Publish(new BanEnded(_user, unbanned.At, unbanned.Cause, LastSequenceNr));
             if (_settings.Audit is { } audit) BanAudit.Unbanned(audit, _user, unbanned.Cause, unbanned.Operator);
             reply();
         });
+
+    private void RecordUnban(UserUnbanned unbanned)
+    {
+        var app = BanMetrics.AppTag(_user.AppKey);
+        BanMetrics.Unbans.Add(1, app, new KeyValuePair<string, object?>(BanMetrics.Cause, BanMetrics.CauseName(unbanned.Cause)));
+        // An expiry's event time is the end time; the lag is how much later the engine's clock recorded it.
+        if (unbanned.Cause == UnbanCause.Expired)
+            BanMetrics.ExpiryLag.Record(Math.Max(0, (Now - unbanned.At).TotalMilliseconds), app);
+    }
 
     // Every journal write waits for the node's write gate first, stashing this user's other commands meanwhile,
     // so a burst queues here rather than inside the journal (see WriteGate).
@@ -256,8 +277,13 @@ internal sealed class UserBanActor : UntypedPersistentActor
     private void PersistNow(object @event, IActorRef? replyTo, Action onPersisted)
     {
         _awaitingWrite = replyTo;
+        var started = Stopwatch.GetTimestamp();
+        _writeSpan = BanTracing.StartDetached("journal write", _trace);
+        _trace = default;
         Persist(new Tagged(@event, BanTags.All), _ =>
         {
+            BanMetrics.JournalWriteDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            EndWriteSpan(null);
             _awaitingWrite = null;
             ReleasePermit();
             onPersisted();
@@ -292,8 +318,16 @@ internal sealed class UserBanActor : UntypedPersistentActor
         _expiryTimer = null;
     }
 
+    private void EndWriteSpan(string? error)
+    {
+        if (error is not null) _writeSpan?.SetStatus(ActivityStatusCode.Error, error);
+        BanTracing.StopDetached(_writeSpan);
+        _writeSpan = null;
+    }
+
     protected override void OnPersistFailure(Exception cause, object @event, long sequenceNr)
     {
+        EndWriteSpan(cause.Message);
         _awaitingWrite?.Tell(new BanCommandFailed(_user, "the journal could not store the change"));
         _awaitingWrite = null;
         base.OnPersistFailure(cause, @event, sequenceNr);
@@ -301,6 +335,7 @@ internal sealed class UserBanActor : UntypedPersistentActor
 
     protected override void OnPersistRejected(Exception cause, object @event, long sequenceNr)
     {
+        EndWriteSpan(cause.Message);
         _awaitingWrite?.Tell(new BanCommandFailed(_user, "the journal rejected the change"));
         _awaitingWrite = null;
         // The actor lives on after a rejection; a failure stops it, and the gate sees it stop.

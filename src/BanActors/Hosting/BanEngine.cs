@@ -25,11 +25,16 @@ internal sealed class BanEngine(BanEngineActors actors, TimeSpan askTimeout, Act
         CancellationToken cancellationToken = default)
     {
         Validate(BanRules.ValidateBan(user, minutes) ?? BanRules.ValidateDetails(details));
+        using var span = BanTracing.Source.StartActivity("ban");
+        span?.SetTag("banactors.app", user.AppKey);
+        span?.SetTag("banactors.minutes", minutes);
+        var trace = BanTracing.ContextOf(span);
         // A repeat rebuilds the first answer from its end time, so a retried ban does not move it.
         return await Idempotency.OnceAsync(user.AppKey, details?.IdempotencyKey,
             IdempotencyStore.Fingerprint("ban", user.UserId, minutes.ToString(CultureInfo.InvariantCulture), details?.Reason,
                 details?.Operator),
-            async () => await AskAsync(Actors.Bans, new BanUser(user, minutes, LedgerFields(details)), cancellationToken) switch
+            async () => await AskAsync(Actors.Bans, new BanUser(user, minutes, LedgerFields(details)) { Trace = trace },
+                cancellationToken) switch
             {
                 BanAccepted accepted => accepted,
                 BanRejected rejected => throw new BanRequestRejectedException(rejected.Reason),
@@ -44,9 +49,12 @@ internal sealed class BanEngine(BanEngineActors actors, TimeSpan askTimeout, Act
     public async Task<UnbanAccepted> UnbanAsync(UserKey user, BanDetails? details = null, CancellationToken cancellationToken = default)
     {
         Validate(BanRules.ValidateUser(user) ?? BanRules.ValidateDetails(details));
+        using var span = BanTracing.Source.StartActivity("unban");
+        span?.SetTag("banactors.app", user.AppKey);
+        var trace = BanTracing.ContextOf(span);
         return await Idempotency.OnceAsync(user.AppKey, details?.IdempotencyKey,
             IdempotencyStore.Fingerprint("unban", user.UserId, null, details?.Reason, details?.Operator),
-            async () => await AskAsync(Actors.Bans, new UnbanUser(user, LedgerFields(details)), cancellationToken) switch
+            async () => await AskAsync(Actors.Bans, new UnbanUser(user, LedgerFields(details)) { Trace = trace }, cancellationToken) switch
             {
                 UnbanAccepted accepted => accepted,
                 BanRejected rejected => throw new BanRequestRejectedException(rejected.Reason),
