@@ -39,10 +39,13 @@ internal sealed class ServerChild : IDisposable
 
     /// <summary>
     /// The server built next to the caller: <c>src/BanActors.Server/bin/{configuration}/{tfm}</c> of the repository
-    /// the caller's binaries are in, else the copy in the caller's own folder (a test project references the server).
+    /// the caller's binaries are in, else the copy in the caller's own folder (a test project references the server);
+    /// <c>BANACTORS_SERVER_DLL</c> names another.
     /// </summary>
     public static string ServerDll()
     {
+        // To compare two builds under the same conditions (e.g. before and after a change), in alternate runs.
+        if (Environment.GetEnvironmentVariable("BANACTORS_SERVER_DLL") is { Length: > 0 } chosen) return chosen;
         var own = AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar);
         var tfm = Path.GetFileName(own);
         var configuration = Path.GetFileName(Path.GetDirectoryName(own)!);
@@ -318,6 +321,7 @@ internal sealed record CrashCycleResult(
     TimeSpan Healthy,
     TimeSpan FirstAcknowledged,
     IReadOnlyList<TimeSpan> FirstRequests,
+    IReadOnlyList<TimeSpan> NextRequests,
     int Listed,
     IReadOnlyList<Mismatch> Mismatches)
 {
@@ -326,12 +330,13 @@ internal sealed record CrashCycleResult(
             $"cycle {Cycle}: acked {AcknowledgedBans} ban and {AcknowledgedUnbans} unban requests, {Unanswered} unanswered, "
             + $"{ErrorAnswers} error answers{(FirstError is null ? "" : $" (first: {FirstError})")}; restart: /healthz 200 after {Healthy.TotalMilliseconds:0} ms, "
             + $"first 200 after {FirstAcknowledged.TotalMilliseconds:0} ms, first {FirstRequests.Count} concurrent requests "
-            + $"p50 {Percentile(0.5):0.0} ms max {Percentile(1):0.0} ms; {Listed} listed; {Mismatches.Count} mismatches");
+            + $"p50 {Percentile(FirstRequests, 0.5):0.0} ms max {Percentile(FirstRequests, 1):0.0} ms (the next {NextRequests.Count}: "
+            + $"p50 {Percentile(NextRequests, 0.5):0.0} max {Percentile(NextRequests, 1):0.0}); {Listed} listed; {Mismatches.Count} mismatches");
 
-    public double Percentile(double p)
+    private static double Percentile(IReadOnlyList<TimeSpan> latencies, double p)
     {
-        if (FirstRequests.Count == 0) return double.NaN;
-        var sorted = FirstRequests.Select(t => t.TotalMilliseconds).Order().ToArray();
+        if (latencies.Count == 0) return double.NaN;
+        var sorted = latencies.Select(t => t.TotalMilliseconds).Order().ToArray();
         return sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Length) - 1, 0, sorted.Length - 1)];
     }
 }
@@ -394,12 +399,14 @@ internal sealed class CrashCycles(string folder, int port, int inFlight, TimeSpa
         {
             var healthy = await restarted.WaitHealthyAsync(TimeSpan.FromSeconds(60)).ConfigureAwait(false);
             using var api = new SignedApi(restarted.Address, AppKey, AppSecret, FirstRequestCount);
-            var (first, latencies) = await FirstRequestsAsync(api, restarted, cycle).ConfigureAwait(false);
+            // Right after /healthz, then once more: the second round is the same requests with the process warm.
+            var (first, latencies) = await TimedBansAsync(api, restarted, $"w{cycle}-").ConfigureAwait(false);
+            var (_, next) = await TimedBansAsync(api, restarted, $"v{cycle}-").ConfigureAwait(false);
             var listed = await api.ListBlockedAsync().ConfigureAwait(false);
             var mismatches = _acknowledged.Check(listed);
             _acknowledged.Settle(listed);
             var result = new CrashCycleResult(cycle, counts.Bans, counts.Unbans, counts.Unanswered, counts.Errors, counts.FirstError,
-                healthy, first, latencies, listed.Count, mismatches);
+                healthy, first, latencies, next, listed.Count, mismatches);
             log(result.ToString());
             foreach (var mismatch in mismatches.Take(20)) log("  " + mismatch);
             return (restarted, result);
@@ -412,17 +419,17 @@ internal sealed class CrashCycles(string folder, int port, int inFlight, TimeSpa
     }
 
     /// <summary>
-    /// Right after /healthz: <see cref="FirstRequestCount"/> concurrent bans of fresh users, each timed, and the time from
-    /// the process start to the first 200. Part of the record like any other ban.
+    /// <see cref="FirstRequestCount"/> concurrent bans of fresh users (named <paramref name="prefix"/>0, 1, ...), each
+    /// timed, and the time from the process start to the first 200. Part of the record like any other ban.
     /// </summary>
-    private async Task<(TimeSpan First, List<TimeSpan> Latencies)> FirstRequestsAsync(SignedApi api, ServerChild server, int cycle)
+    private async Task<(TimeSpan First, List<TimeSpan> Latencies)> TimedBansAsync(SignedApi api, ServerChild server, string prefix)
     {
         var firstAck = TimeSpan.MaxValue;
         var gate = new object();
         var counts = new Counts();
         var latencies = await Task.WhenAll(Enumerable.Range(0, FirstRequestCount).Select(async i =>
         {
-            var users = new[] { $"w{cycle}-{i}" };
+            var users = new[] { prefix + i.ToString(CultureInfo.InvariantCulture) };
             _acknowledged.TryClaim(users);
             var started = Stopwatch.GetTimestamp();
             var acknowledged = await SendAsync(api, users, ban: true, counts, CancellationToken.None).ConfigureAwait(false);
@@ -435,7 +442,7 @@ internal sealed class CrashCycles(string folder, int port, int inFlight, TimeSpa
             return latency;
         })).ConfigureAwait(false);
         if (counts.Bans != FirstRequestCount)
-            throw new InvalidOperationException($"only {counts.Bans} of the first {FirstRequestCount} bans after the restart were answered 200 ({counts.FirstError})");
+            throw new InvalidOperationException($"only {counts.Bans} of {FirstRequestCount} bans after the restart were answered 200 ({counts.FirstError})");
         return (firstAck, latencies.ToList());
     }
 
@@ -464,7 +471,7 @@ internal sealed class CrashCycles(string folder, int port, int inFlight, TimeSpa
             if (!_acknowledged.TryClaim(users)) continue;
             try
             {
-                await SendAsync(api, users, ban, counts, stop).ConfigureAwait(false);
+                if (!await SendAsync(api, users, ban, counts, stop).ConfigureAwait(false) && counts.Refused > 0) return;
             }
             finally
             {
@@ -487,6 +494,12 @@ internal sealed class CrashCycles(string folder, int port, int inFlight, TimeSpa
             if (acknowledged) Interlocked.Increment(ref ban ? ref counts.Bans : ref counts.Unbans);
             else counts.Error($"{(int)status} {body}");
         }
+        catch (HttpRequestException ex) when (ex.InnerException is SocketException { SocketErrorCode: SocketError.ConnectionRefused })
+        {
+            // Never reached a process: nothing changed. The server is gone; this worker stops.
+            Interlocked.Increment(ref counts.Refused);
+            return false;
+        }
         catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or IOException)
         {
             // No answer: the process died with the request in flight (or before it reached it).
@@ -502,6 +515,7 @@ internal sealed class CrashCycles(string folder, int port, int inFlight, TimeSpa
         public int Bans;
         public int Unbans;
         public int Unanswered;
+        public int Refused;
         public int Errors;
         public string? FirstError;
 
