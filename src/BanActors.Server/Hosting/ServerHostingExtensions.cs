@@ -57,6 +57,9 @@ public static class ServerHostingExtensions
             configureAkka?.Invoke(akka, sp);
         });
         services.AddBanEngineFacade(engineOptions);
+        // After the actor system's hosted service and before Kestrel's (WebApplication starts the server last). In a
+        // cluster the engine answers once the node has joined, which the host does not wait for.
+        if (cluster is null) services.AddHostedService<EngineWarmUp>();
 
         services.AddSingleton(sp => CreateAppCatalog(sp, engineOptions));
         services.AddSingleton(sp => new TokenService(sp.GetRequiredService<AppCatalog>(), sp.GetRequiredService<TimeProvider>()));

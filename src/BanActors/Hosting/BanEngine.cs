@@ -21,6 +21,33 @@ internal sealed class BanEngine(BanEngineActors actors, TimeSpan askTimeout, Act
     public static BanEngine Create(BanEngineActors actors, BanEngineOptions options, ActorSystem system, TimeProvider clock) =>
         new(actors, options.AskTimeout, system, new LedgerStore(options.Storage), IdempotencyStore.For(options.Storage, clock, system));
 
+    /// <summary>An app key of the warm-up's own: its users are only read.</summary>
+    internal const string WarmUpAppKey = "banactors.warmup";
+
+    /// <summary>As many as a burst of first requests a server meets after a restart.</summary>
+    internal const int WarmUpUsers = 32;
+
+    /// <summary>
+    /// Takes every path of a first ban once, before the host serves requests: the expiry index has loaded the journal,
+    /// <see cref="WarmUpUsers"/> user actors of an app of its own recover concurrently (router, batched recovery reads),
+    /// and the journal writes and deletes rows of its own (<see cref="JournalWarmUp"/>). Writes no ban and no event a
+    /// reader sees. Throws <see cref="BanEngineUnavailableException"/> when the engine cannot answer.
+    /// </summary>
+    public async Task WarmUpAsync(CancellationToken cancellationToken)
+    {
+        await ListActiveAsync(WarmUpAppKey, 1, 1, cancellationToken);
+        await Task.WhenAll(Enumerable.Range(0, WarmUpUsers)
+            .Select(i => GetStatusAsync(new UserKey(WarmUpAppKey, $"warm-up-{i}"), cancellationToken)));
+        try
+        {
+            await JournalWarmUp.RunAsync(system, askTimeout, cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            throw new BanEngineUnavailableException($"the journal could not be written: {ex.Message}", ex);
+        }
+    }
+
     public async Task<BanAccepted> BanAsync(UserKey user, int minutes, BanDetails? details = null,
         CancellationToken cancellationToken = default)
     {
