@@ -91,6 +91,9 @@ internal static class ApiCatalog
             [new("token", "From /user/getToken.json (a query parameter)", true, MaxLength: 1024)], [], "(WebSocket)"),
         new("GET", "/", "The server's links", "Where the health, metrics, OpenAPI and console endpoints are.", false, [], [],
             "{\"code\":200,\"name\":\"BanActors\",\"links\":{\"health\":\"/healthz\",\"openapi\":\"/openapi/v1.json\",\"console\":\"/console\"}}"),
+        new("GET", "/metrics", "Metrics (Prometheus)", "The engine's and ASP.NET Core's metrics in Prometheus' text format; only " +
+            "from BanActors:Metrics:AllowedNetworks (loopback by default), else 403 with code 1006.", false, [],
+            [ErrorCodes.Forbidden], "# TYPE banactors_bans_total counter\nbanactors_bans_total{app=\"demo\"} 1", SuccessContentType: "text/plain"),
         new("GET", "/healthz", "Health", "200 when the journal takes writes (and, in cluster mode, this node is Up), else 503.", false,
             [], [], "{\"status\":\"healthy\",\"journal\":{\"reachable\":true,\"detail\":\"sqlite: writable\"}}", SuccessContentType: "application/json"),
     ];
