@@ -27,9 +27,11 @@ public sealed class BanEngineModelSpecs : TestKit
     // Restarts cost a new actor system, so they are rare; bans (and so re-bans of the same 3 users) are common.
     private static readonly Gen<int> User = Gen.Int[0, BanModel.Users - 1];
 
+    private static readonly TimeSpan[] ShortSteps =
+        [TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(2), TimeSpan.FromMinutes(3), TimeSpan.FromMinutes(5)];
+
     private static readonly Gen<TimeSpan> Step = Gen.Frequency(
-        (12, Gen.OneOf(TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(2), TimeSpan.FromMinutes(3),
-            TimeSpan.FromMinutes(5))),
+        (12, Gen.OneOf(ShortSteps)),
         // Exactly the retention of kept messages: the boundary where they are still delivered.
         (1, Gen.Const(EngineUnderTest.Retention)));
 
@@ -49,37 +51,117 @@ public sealed class BanEngineModelSpecs : TestKit
     {
         var watch = Stopwatch.StartNew();
         var seen = new Coverage();
-        await Sequence.SampleAsync(operations => RunAsync(operations, seen),
-            writeLine: _output.WriteLine,
-            // CsCheck_Iter / CsCheck_Time from the environment take over from the bounded default.
-            iter: Environment.GetEnvironmentVariable("CsCheck_Iter") is null ? 40 : -1,
-            threads: 1,
-            print: Print);
+        (Operation[] Operations, ModelMismatchException Failure)? smallest = null;
+        try
+        {
+            await Sequence.SampleAsync(async operations =>
+                {
+                    if (await FailureOfAsync(operations, seen) is not { } failure) return;
+                    if (smallest is null || failure.Step < smallest.Value.Failure.Step) smallest = (operations, failure);
+                    throw failure;
+                },
+                writeLine: _output.WriteLine,
+                // CsCheck_Iter / CsCheck_Time from the environment take over from the bounded default.
+                iter: Environment.GetEnvironmentVariable("CsCheck_Iter") is null ? 40 : -1,
+                threads: 1,
+                print: Print);
+        }
+        catch (CsCheckException sampled) when (smallest is { } found)
+        {
+            // CsCheck shrinks by sampling again and keeping smaller failures; within a bounded run that leaves steps
+            // that do not matter. Removing them one at a time, while the run still fails, gives the counterexample.
+            var (operations, failure, runs) = await ShrinkAsync(found.Operations, found.Failure, TimeSpan.FromSeconds(90));
+            throw new ModelMismatchException(failure.Step,
+                $"{sampled.Message.Split(Environment.NewLine)[0]}{Environment.NewLine}" +
+                $"Smallest failing sequence ({runs} shrinking runs after CsCheck's):{Print(operations)}{Environment.NewLine}" +
+                failure.Message, sampled);
+        }
         _output.WriteLine($"{seen} in {watch.Elapsed.TotalSeconds:0.0} s");
     }
 
-    private static async Task RunAsync(Operation[] operations, Coverage seen)
+    /// <summary>Runs the sequence on a new engine and on the model; the first disagreement, or null if there is none.</summary>
+    private static async Task<ModelMismatchException?> FailureOfAsync(Operation[] operations, Coverage? seen = null)
     {
-        seen.Count("sequences");
+        seen?.Count("sequences");
         var model = new BanModel(EngineHost.Epoch, EngineUnderTest.Retention);
         await using var engine = await EngineUnderTest.StartAsync();
         for (var i = 0; i < operations.Length; i++)
         {
             var step = i + 1;
             var operation = operations[i];
-            seen.Count(Coverage.Classify(model, operation));
+            seen?.Count(Coverage.Classify(model, operation));
             var target = operation is Operation.Disconnect disconnect ? model.DisconnectTarget(disconnect) : null;
             var expectedAnswer = model.Apply(step, operation);
-            var answer = await engine.ApplyAsync(step, operation, target);
+            string answer;
+            Observation observed;
+            try
+            {
+                answer = await engine.ApplyAsync(step, operation, target);
+                observed = await engine.ObserveAsync();
+            }
+            catch (Exception ex)
+            {
+                return new ModelMismatchException(step, $"step {step} {operation} threw {ex.GetType().Name}: {ex.Message}", ex);
+            }
             if (answer != expectedAnswer)
-                throw new ModelMismatchException(
+                return new ModelMismatchException(step,
                     $"step {step} {operation}: model answered \"{expectedAnswer}\", engine \"{answer}\"{Environment.NewLine}  model: {model}");
-            var diff = Observation.Diff(model.Observe(), await engine.ObserveAsync());
+            var diff = Observation.Diff(model.Observe(), observed);
             if (diff.Length > 0)
-                throw new ModelMismatchException(
+                return new ModelMismatchException(step,
                     $"after step {step} {operation}:{Environment.NewLine}{diff}{Environment.NewLine}  model: {model}");
         }
+        return null;
     }
+
+    /// <summary>
+    /// Drops the steps after the failing one, then each step whose removal still fails, then makes each remaining step
+    /// simpler where that still fails; stops early after <paramref name="budget"/>.
+    /// </summary>
+    private static async Task<(Operation[] Operations, ModelMismatchException Failure, int Runs)> ShrinkAsync(
+        Operation[] operations, ModelMismatchException failure, TimeSpan budget)
+    {
+        var watch = Stopwatch.StartNew();
+        var current = operations[..failure.Step];
+        var runs = 0;
+        async Task<bool> StillFailsAsync(Operation[] candidate)
+        {
+            runs++;
+            if (await FailureOfAsync(candidate) is not { } found) return false;
+            (current, failure) = (candidate[..found.Step], found);
+            return true;
+        }
+
+        bool changed;
+        do
+        {
+            changed = false;
+            for (var i = current.Length - 1; i >= 0 && watch.Elapsed < budget; i = Math.Min(i, current.Length) - 1)
+            {
+                if (current.Length > 1 && await StillFailsAsync([.. current[..i], .. current[(i + 1)..]])) changed = true;
+            }
+            for (var i = 0; i < current.Length && watch.Elapsed < budget; i++)
+            {
+                foreach (var simpler in Simpler(current[i]))
+                {
+                    if (await StillFailsAsync([.. current[..i], simpler, .. current[(i + 1)..]]))
+                    {
+                        changed = true;
+                        break;
+                    }
+                }
+            }
+        } while (changed && watch.Elapsed < budget);
+        return (current, failure, runs);
+    }
+
+    private static IEnumerable<Operation> Simpler(Operation operation) => operation switch
+    {
+        Operation.Ban(var user, var minutes) => Enumerable.Range(1, minutes - 1).Select(m => (Operation)new Operation.Ban(user, m)),
+        Operation.Advance(var by) => ShortSteps.Where(t => t < by).Select(t => (Operation)new Operation.Advance(t)),
+        Operation.Disconnect(var user, var pick) when pick > 0 => [new Operation.Disconnect(user, 0)],
+        _ => [],
+    };
 
     private static string Print(Operation[] operations) =>
         Environment.NewLine + string.Join(Environment.NewLine, operations.Select((o, i) => $"  {i + 1,2}. {o}"));
@@ -111,5 +193,9 @@ public sealed class BanEngineModelSpecs : TestKit
             string.Join(", ", _counts.OrderByDescending(kv => kv.Value).Select(kv => $"{kv.Key} {kv.Value}"));
     }
 
-    private sealed class ModelMismatchException(string message) : Exception(message);
+    private sealed class ModelMismatchException(int step, string message, Exception? inner = null) : Exception(message, inner)
+    {
+        /// <summary>The step (from 1) after which the engine and the model disagreed.</summary>
+        public int Step { get; } = step;
+    }
 }
