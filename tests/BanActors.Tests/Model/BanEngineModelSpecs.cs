@@ -39,7 +39,8 @@ public sealed class BanEngineModelSpecs : TestKit
         (6, from user in User from minutes in Gen.Int[1, 5] select (Operation)new Operation.Ban(user, minutes)),
         (2, User.Select(user => (Operation)new Operation.Unban(user))),
         (5, Step.Select(by => (Operation)new Operation.Advance(by))),
-        (1, Gen.Const<Operation>(new Operation.Restart())),
+        (1, Gen.Frequency((2, Gen.Const(TimeSpan.Zero)), (1, Step)).Select(down => (Operation)new Operation.Restart(down))),
+        (1, Gen.Const<Operation>(new Operation.Idle())),
         (4, User.Select(user => (Operation)new Operation.Connect(user))),
         (2, from user in User from pick in Gen.Int[0, 3] select (Operation)new Operation.Disconnect(user, pick)),
         (4, User.Select(user => (Operation)new Operation.Send(user))));
@@ -62,7 +63,7 @@ public sealed class BanEngineModelSpecs : TestKit
                 },
                 writeLine: _output.WriteLine,
                 // CsCheck_Iter / CsCheck_Time from the environment take over from the bounded default.
-                iter: Environment.GetEnvironmentVariable("CsCheck_Iter") is null ? 40 : -1,
+                iter: Environment.GetEnvironmentVariable("CsCheck_Iter") is null ? 50 : -1,
                 threads: 1,
                 print: Print);
         }
@@ -80,24 +81,29 @@ public sealed class BanEngineModelSpecs : TestKit
     }
 
     /// <summary>Runs the sequence on a new engine and on the model; the first disagreement, or null if there is none.</summary>
-    private static async Task<ModelMismatchException?> FailureOfAsync(Operation[] operations, Coverage? seen = null)
+    private async Task<ModelMismatchException?> FailureOfAsync(Operation[] operations, Coverage? seen = null)
     {
         seen?.Count("sequences");
         var model = new BanModel(EngineHost.Epoch, EngineUnderTest.Retention);
-        await using var engine = await EngineUnderTest.StartAsync();
+        await using var engine = await EngineUnderTest.StartAsync(check => AwaitAssertAsync(check, TimeSpan.FromSeconds(10)));
         for (var i = 0; i < operations.Length; i++)
         {
             var step = i + 1;
             var operation = operations[i];
             seen?.Count(Coverage.Classify(model, operation));
             var target = operation is Operation.Disconnect disconnect ? model.DisconnectTarget(disconnect) : null;
+            var lengths = model.HistoryLengths();
             var expectedAnswer = model.Apply(step, operation);
+            // Ledgers that changed, and all of them after a restart and at the end.
+            var historyOf = Enumerable.Range(0, BanModel.Users)
+                .Where(u => step == operations.Length || operation is Operation.Restart || model.HistoryLengths()[u] != lengths[u])
+                .ToList();
             string answer;
             Observation observed;
             try
             {
                 answer = await engine.ApplyAsync(step, operation, target);
-                observed = await engine.ObserveAsync();
+                observed = await engine.ObserveAsync(historyOf);
             }
             catch (Exception ex)
             {
@@ -106,7 +112,7 @@ public sealed class BanEngineModelSpecs : TestKit
             if (answer != expectedAnswer)
                 return new ModelMismatchException(step,
                     $"step {step} {operation}: model answered \"{expectedAnswer}\", engine \"{answer}\"{Environment.NewLine}  model: {model}");
-            var diff = Observation.Diff(model.Observe(), observed);
+            var diff = Observation.Diff(model.Observe(historyOf), observed);
             if (diff.Length > 0)
                 return new ModelMismatchException(step,
                     $"after step {step} {operation}:{Environment.NewLine}{diff}{Environment.NewLine}  model: {model}");
@@ -118,7 +124,7 @@ public sealed class BanEngineModelSpecs : TestKit
     /// Drops the steps after the failing one, then each step whose removal still fails, then makes each remaining step
     /// simpler where that still fails; stops early after <paramref name="budget"/>.
     /// </summary>
-    private static async Task<(Operation[] Operations, ModelMismatchException Failure, int Runs)> ShrinkAsync(
+    private async Task<(Operation[] Operations, ModelMismatchException Failure, int Runs)> ShrinkAsync(
         Operation[] operations, ModelMismatchException failure, TimeSpan budget)
     {
         var watch = Stopwatch.StartNew();
@@ -160,6 +166,7 @@ public sealed class BanEngineModelSpecs : TestKit
         Operation.Ban(var user, var minutes) => Enumerable.Range(1, minutes - 1).Select(m => (Operation)new Operation.Ban(user, m)),
         Operation.Advance(var by) => ShortSteps.Where(t => t < by).Select(t => (Operation)new Operation.Advance(t)),
         Operation.Disconnect(var user, var pick) when pick > 0 => [new Operation.Disconnect(user, 0)],
+        Operation.Restart(var down) when down > TimeSpan.Zero => [new Operation.Restart(TimeSpan.Zero)],
         _ => [],
     };
 
@@ -181,7 +188,10 @@ public sealed class BanEngineModelSpecs : TestKit
             Operation.Unban(var user) => model.IsBanned(user) ? "unban of a running ban" : "unban of no ban",
             Operation.Advance(var by) => Enumerable.Range(0, BanModel.Users)
                 .Any(u => model.BannedUntil(u) is { } until && until <= model.Now + by) ? "advance past an end time" : "advance",
-            Operation.Restart => Enumerable.Range(0, BanModel.Users).Any(model.IsBanned) ? "restart with bans running" : "restart",
+            Operation.Restart(var down) => Enumerable.Range(0, BanModel.Users).Any(model.IsBanned)
+                ? down > TimeSpan.Zero ? "restart with bans running and time passing while down" : "restart with bans running"
+                : "restart",
+            Operation.Idle => Enumerable.Range(0, BanModel.Users).Any(model.IsBanned) ? "idle with bans running" : "idle",
             Operation.Connect(var user) => model.IsBanned(user) ? "connect refused" : "connect",
             Operation.Disconnect d => model.DisconnectTarget(d) is null ? "disconnect of nobody" : "disconnect",
             Operation.Send(var user) => model.IsBanned(user) ? "send to a banned user"

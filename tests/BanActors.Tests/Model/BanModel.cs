@@ -22,13 +22,25 @@ internal abstract record Operation
     /// <summary>Moves the engine's clock; bans whose end time it passes expire.</summary>
     public sealed record Advance(TimeSpan By) : Operation
     {
-        public override string ToString() => $"Advance({(By.TotalDays >= 1 ? $"{By.TotalDays:0.###} d" : By.TotalMinutes >= 1 ? $"{By.TotalMinutes:0.###} min" : $"{By.TotalSeconds:0} s")})";
+        public override string ToString() => $"Advance({Format(By)})";
+
+        public static string Format(TimeSpan by) =>
+            by.TotalDays >= 1 ? $"{by.TotalDays:0.###} d" : by.TotalMinutes >= 1 ? $"{by.TotalMinutes:0.###} min" : $"{by.TotalSeconds:0} s";
     }
 
-    /// <summary>The process stops and starts again on the same SQLite file; every connection drops.</summary>
-    public sealed record Restart : Operation
+    /// <summary>
+    /// The process stops and starts again on the same SQLite file, the clock moving by <see cref="Down"/> meanwhile;
+    /// every connection drops.
+    /// </summary>
+    public sealed record Restart(TimeSpan Down) : Operation
     {
-        public override string ToString() => "Restart";
+        public override string ToString() => Down == TimeSpan.Zero ? "Restart" : $"Restart(down {Advance.Format(Down)})";
+    }
+
+    /// <summary>Nothing happens until every user actor has been passivated; their bans' wake-ups pass to the index.</summary>
+    public sealed record Idle : Operation
+    {
+        public override string ToString() => "Idle";
     }
 
     /// <summary>A client of the user connects; if admitted, it is given the messages kept for the user.</summary>
@@ -73,6 +85,8 @@ internal sealed class BanModel(DateTimeOffset start, TimeSpan retention)
     private readonly (DateTimeOffset Since, DateTimeOffset Until)?[] _bans = new (DateTimeOffset, DateTimeOffset)?[Users];
     private readonly List<(string Text, DateTimeOffset Sent)>[] _kept = Enumerable.Range(0, Users).Select(_ => new List<(string, DateTimeOffset)>()).ToArray();
     private readonly int[] _pushes = new int[Users];
+    // The ledger of each user, oldest first, as the journal records it.
+    private readonly List<string>[] _history = Enumerable.Range(0, Users).Select(_ => new List<string>()).ToArray();
     private readonly List<ModelSession> _sessions = [];
 
     public DateTimeOffset Now { get; private set; } = start;
@@ -106,20 +120,25 @@ internal sealed class BanModel(DateTimeOffset start, TimeSpan retention)
             {
                 var until = Now.AddMinutes(minutes);
                 _bans[user] = (Now, until);
+                _history[user].Add(History.Block(Now, minutes, until));
                 foreach (var session in LiveSessions(user)) session.State = SessionState.Kicked;
                 return Answers.Banned(until);
             }
             case Operation.Unban(var user):
             {
                 var wasBanned = IsBanned(user);
+                if (wasBanned) _history[user].Add(History.Unblock(Now));
                 _bans[user] = null;
                 return Answers.Unbanned(wasBanned);
             }
             case Operation.Advance(var by):
-                Now += by;
+                MoveClock(by);
                 return Answers.None;
-            case Operation.Restart:
+            case Operation.Restart(var down):
                 foreach (var session in _sessions.Where(s => s.State == SessionState.Live)) session.State = SessionState.Dropped;
+                MoveClock(down);
+                return Answers.None;
+            case Operation.Idle:
                 return Answers.None;
             case Operation.Connect(var user):
             {
@@ -160,8 +179,21 @@ internal sealed class BanModel(DateTimeOffset start, TimeSpan retention)
         }
     }
 
+    // Every ban whose end time the clock reaches is recorded as expired at that end time, running or not.
+    private void MoveClock(TimeSpan by)
+    {
+        Now += by;
+        for (var user = 0; user < Users; user++)
+        {
+            if (_bans[user] is not { } ban || Now < ban.Until) continue;
+            _history[user].Add(History.Expire(ban.Until));
+            _bans[user] = null;
+        }
+    }
+
     /// <summary>Everything the spec reads back from the engine after each step, as the model predicts it.</summary>
-    public Observation Observe() => new(
+    /// <param name="historyOf">The users whose ledger is compared.</param>
+    public Observation Observe(IReadOnlyCollection<int> historyOf) => new(
         Statuses: Observation.FormatStatuses(Enumerable.Range(0, Users).Select(BannedUntil)),
         BlockList: Observation.FormatBlockList(Enumerable.Range(0, Users)
             .Where(IsBanned)
@@ -171,7 +203,11 @@ internal sealed class BanModel(DateTimeOffset start, TimeSpan retention)
         Kicked: Observation.FormatIds(_sessions.Where(s => s.State == SessionState.Kicked).Select(s => s.Id)),
         Delivered: Observation.FormatDelivered(_sessions.Select(s => (s.Id, (IReadOnlyList<string>)s.Delivered))),
         Kept: Observation.FormatPerUser(_kept.Select(k => k.Count)),
-        Pushes: Observation.FormatPerUser(_pushes));
+        Pushes: Observation.FormatPerUser(_pushes),
+        History: Observation.FormatHistory(historyOf.Select(u => (u, (IEnumerable<string>)_history[u]))));
+
+    /// <summary>How many ledger entries each user has; a step that changes one is followed by a read of that ledger.</summary>
+    public int[] HistoryLengths() => _history.Select(h => h.Count).ToArray();
 
     public override string ToString() =>
         $"now {Observation.Time(Now)}; bans [{string.Join(", ", Enumerable.Range(0, Users).Select(u => _bans[u] is { } b ? $"{UserId(u)}:{Observation.Time(b.Until)}" : $"{UserId(u)}:-"))}]; " +
@@ -204,10 +240,32 @@ internal static class Answers
     public static string Published(int delivered, int kept, int pushed) => $"delivered {delivered}, kept {kept}, pushed {pushed}";
 }
 
+/// <summary>One entry of a user's ledger (ban history), as text.</summary>
+internal static class History
+{
+    public static string Block(DateTimeOffset at, int minutes, DateTimeOffset until) =>
+        $"block {Observation.Time(at)} {minutes}m ..{Observation.Time(until)}";
+
+    public static string Unblock(DateTimeOffset at) => $"unblock {Observation.Time(at)}";
+
+    public static string Expire(DateTimeOffset at) => $"expire {Observation.Time(at)}";
+
+    public static string Of(BanHistoryEntry entry) => entry.Action switch
+    {
+        BanAction.Block => Block(entry.Time, entry.Minutes ?? -1, entry.Until ?? DateTimeOffset.MinValue),
+        BanAction.Unblock => Unblock(entry.Time),
+        BanAction.Expire => Expire(entry.Time),
+        _ => $"{entry.Action} {Observation.Time(entry.Time)}",
+    };
+}
+
 /// <summary>One reading of the engine's whole observable state; each field is text so that a difference prints plainly.</summary>
 internal sealed record Observation(string Statuses, string BlockList, string Online, string Kicked, string Delivered, string Kept,
-    string Pushes)
+    string Pushes, string History)
 {
+    public static string FormatHistory(IEnumerable<(int User, IEnumerable<string> Entries)> perUser) =>
+        string.Join(" ", perUser.OrderBy(h => h.User).Select(h => $"{BanModel.UserId(h.User)}:[{string.Join(", ", h.Entries)}]"));
+
     public static string Time(DateTimeOffset at) => at.UtcDateTime.ToString("MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
 
     public static string FormatStatuses(IEnumerable<DateTimeOffset?> untils) =>
@@ -240,6 +298,7 @@ internal sealed record Observation(string Statuses, string BlockList, string Onl
         Compare("delivered", expected.Delivered, actual.Delivered);
         Compare("kept", expected.Kept, actual.Kept);
         Compare("pushes", expected.Pushes, actual.Pushes);
+        Compare("history", expected.History, actual.History);
         return string.Join(Environment.NewLine, lines);
     }
 }

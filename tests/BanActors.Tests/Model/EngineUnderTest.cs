@@ -26,19 +26,32 @@ internal sealed class EngineUnderTest : IAsyncDisposable
     private EngineHost _host;
     private MessageDelivery _delivery;
 
-    private EngineUnderTest()
+    private readonly Func<Func<Task>, Task> _awaitAssert;
+
+    private EngineUnderTest(Func<Func<Task>, Task> awaitAssert)
     {
+        _awaitAssert = awaitAssert;
         _store = new SqliteOfflineMessageStore(_database.Storage.ConnectionString);
         (_host, _delivery) = StartHost();
     }
 
     public FakeTimeProvider Clock { get; } = EngineHost.NewClock();
 
+    /// <summary>The engine's current "process".</summary>
+    public EngineHost Host => _host;
+
     public static TimeSpan Retention => Messaging.Retention;
 
-    public static async Task<EngineUnderTest> StartAsync()
+    /// <summary>
+    /// Short, in real time, so user actors also stop between the steps of a sequence and bans change hands between
+    /// their actor's timer and the index's wake-up; the engine must answer the same either way.
+    /// </summary>
+    public static TimeSpan IdleTimeout => TimeSpan.FromMilliseconds(50);
+
+    /// <param name="awaitAssert">The spec's bounded wait (TestKit's AwaitAssert) for effects that are not answered.</param>
+    public static async Task<EngineUnderTest> StartAsync(Func<Func<Task>, Task> awaitAssert)
     {
-        var engine = new EngineUnderTest();
+        var engine = new EngineUnderTest(awaitAssert);
         await engine._store.InitializeAsync();
         return engine;
     }
@@ -47,7 +60,7 @@ internal sealed class EngineUnderTest : IAsyncDisposable
 
     private (EngineHost, MessageDelivery) StartHost()
     {
-        var host = EngineHost.Start(_database, Clock);
+        var host = EngineHost.Start(_database, Clock, options => options.IdleTimeout = IdleTimeout);
         return (host, new MessageDelivery(host.Engine, host.Engine, _store, _push, Messaging, Clock,
             NullLogger<MessageDelivery>.Instance));
     }
@@ -65,9 +78,13 @@ internal sealed class EngineUnderTest : IAsyncDisposable
             case Operation.Advance(var by):
                 Clock.Advance(by);
                 return Answers.None;
-            case Operation.Restart:
+            case Operation.Restart(var down):
                 await _host.DisposeAsync();
+                Clock.Advance(down);
                 (_host, _delivery) = StartHost();
+                return Answers.None;
+            case Operation.Idle:
+                await _awaitAssert(async () => Assert.Equal(0, await _host.LiveUserActorsAsync()));
                 return Answers.None;
             case Operation.Connect(var user):
             {
@@ -94,10 +111,16 @@ internal sealed class EngineUnderTest : IAsyncDisposable
     }
 
     /// <summary>Reads everything the model predicts, through the engine's own answers (each one awaited, none polled).</summary>
-    public async Task<Observation> ObserveAsync()
+    /// <param name="historyOf">The users whose ledger is read too (reading the journal costs more than the rest together).</param>
+    public async Task<Observation> ObserveAsync(IReadOnlyCollection<int> historyOf)
     {
         var engine = _host.Engine;
+        // The block list first: the index has then sent every expiry it was due to send, ahead of what follows.
+        var page = await engine.ListActiveAsync(App, 0, 50);
         var statuses = new List<DateTimeOffset?>();
+        var history = await Task.WhenAll(historyOf.Select(async user =>
+            (user, (IEnumerable<string>)(await engine.GetHistoryAsync(Key(user), BanRules.MaxHistoryPageSize)).Entries.Reverse()
+                .Select(History.Of).ToList())));
         var online = new List<int>();
         var kept = new List<int>();
         var pushes = new List<int>();
@@ -109,7 +132,6 @@ internal sealed class EngineUnderTest : IAsyncDisposable
             kept.Add(await _store.CountAsync(Key(user)));
             pushes.Add(_push.CountFor(Key(user)));
         }
-        var page = await engine.ListActiveAsync(App, 0, 50);
         return new Observation(
             Statuses: Observation.FormatStatuses(statuses),
             BlockList: Observation.FormatBlockList(page.Bans.Select(b => (b.UserId, b.Until, b.Since))),
@@ -118,7 +140,8 @@ internal sealed class EngineUnderTest : IAsyncDisposable
             Delivered: Observation.FormatDelivered(_sessions.Values.Select(s =>
                 (s.SessionId, (IReadOnlyList<string>)s.Delivered.Select(m => m.Content).ToList()))),
             Kept: Observation.FormatPerUser(kept),
-            Pushes: Observation.FormatPerUser(pushes));
+            Pushes: Observation.FormatPerUser(pushes),
+            History: Observation.FormatHistory(history));
     }
 
     public async ValueTask DisposeAsync()
