@@ -136,7 +136,9 @@ internal sealed class UserBanActor : UntypedPersistentActor
         {
             if (Now >= until)
             {
-                Self.Tell(new ExpiryTimerFired(until));
+                // Now, not by a message to self: the commands that waited for the recovery come next, and a re-ban
+                // among them must find this ban recorded as ended (and its expiry in the ledger).
+                HandleExpiry(until, null);
             }
             else
             {
