@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Akka.Actor;
 using Akka.Event;
 using Akka.Persistence;
+using BanActors.Storage;
 using Akka.Persistence.Journal;
 using BanActors.Hosting;
 
@@ -26,6 +27,7 @@ internal sealed class UserBanActor : UntypedPersistentActor
     private readonly UserKey _user;
     private readonly UserBanActorSettings _settings;
     private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly JournalWriteMonitor _writes = JournalWriteMonitor.Get(Context.System);
     // The running ban (or the last one, until an unban is recorded); null when none.
     private UserBanned? _ban;
     private ITimer? _expiryTimer;
@@ -285,6 +287,7 @@ internal sealed class UserBanActor : UntypedPersistentActor
         Persist(new Tagged(@event, BanTags.All), _ =>
         {
             BanMetrics.JournalWriteDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            _writes.Succeeded();
             EndWriteSpan(null);
             _awaitingWrite = null;
             ReleasePermit();
@@ -329,6 +332,7 @@ internal sealed class UserBanActor : UntypedPersistentActor
 
     protected override void OnPersistFailure(Exception cause, object @event, long sequenceNr)
     {
+        _writes.Failed(cause);
         EndWriteSpan(cause.Message);
         _awaitingWrite?.Tell(new BanCommandFailed(_user, "the journal could not store the change"));
         _awaitingWrite = null;
