@@ -40,6 +40,8 @@ IScenario[] all =
     new KickLatency(),
     new ClusterScenario(),
     new CrashCyclesScenario(),
+    new LedgerLogPages(),
+    new FeedExpiryLag(),
 ];
 var selected = options.Scenarios;
 foreach (var name in selected.Where(s => s != "all" && all.All(x => x.Name != s)))

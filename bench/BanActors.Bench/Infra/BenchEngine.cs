@@ -30,11 +30,13 @@ public static class BenchEngine
         akka.log-dead-letters-during-shutdown = off
         """;
 
-    internal static Task<EngineHost> StartAsync(string dbPath, TimeProvider? clock = null, string? extraHocon = null)
+    internal static Task<EngineHost> StartAsync(string dbPath, TimeProvider? clock = null, string? extraHocon = null,
+        IReadOnlyList<IBanEventHandler>? handlers = null)
     {
         var storage = new StorageOptions { Provider = StorageProvider.Sqlite, ConnectionString = $"Data Source={dbPath}" };
         if (JournalSync.Equals("NORMAL", StringComparison.OrdinalIgnoreCase)) storage.SqliteSynchronous = SqliteSynchronous.Normal;
-        return Task.FromResult(EngineHost.Start(storage, clock ?? TimeProvider.System, extraHocon: Hocon + "\n" + (extraHocon ?? "")));
+        return Task.FromResult(EngineHost.Start(storage, clock ?? TimeProvider.System, extraHocon: Hocon + "\n" + (extraHocon ?? ""),
+            handlers: handlers));
     }
 
     internal static async Task WaitIndexReadyAsync(this EngineHost host, TimeSpan timeout)

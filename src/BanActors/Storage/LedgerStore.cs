@@ -38,6 +38,7 @@ internal sealed class LedgerStore(StorageOptions storage)
         CREATE INDEX IF NOT EXISTS ix_ban_ledger_app_user ON ban_ledger (app_key, user_id, ordering);
         CREATE INDEX IF NOT EXISTS ix_ban_ledger_app_operator ON ban_ledger (app_key, operator, ordering);
         CREATE INDEX IF NOT EXISTS ix_ban_ledger_time ON ban_ledger (time_ms);
+        CREATE INDEX IF NOT EXISTS ix_ban_ledger_app_time ON ban_ledger (app_key, time_ms, action, ordering);
         """;
 
     // Added with the event feed: when the projection recorded the entry (an expiry's time is its end time, recorded
@@ -187,8 +188,15 @@ internal sealed class LedgerStore(StorageOptions storage)
     {
         await using var connection = await OpenAsync(cancellationToken);
         await using var command = connection.CreateCommand();
-        var sql = new StringBuilder(
-            "SELECT ordering, user_id, action, time_ms, minutes, until_ms, reason, operator FROM ban_ledger WHERE app_key = @app");
+        const string Columns = "SELECT ordering, user_id, action, time_ms, minutes, until_ms, reason, operator FROM ban_ledger";
+        // A time window alone (with or without an action) is answered from the index on (app, time, action, ordering):
+        // the newest orderings of the window are picked from the index only, then their rows read. Scanning back by
+        // ordering instead would read every entry newer than the window (400 ms at p99 over 1,000,000 entries).
+        var byTime = (query.From is not null || query.To is not null) && query.Operator is null && query.UserId is null;
+        var sql = new StringBuilder(byTime
+            ? "SELECT ordering FROM ban_ledger" + (storage.Provider == StorageProvider.Sqlite ? " INDEXED BY ix_ban_ledger_app_time" : "") +
+              " WHERE app_key = @app"
+            : Columns + " WHERE app_key = @app");
         Add(command, "@app", appKey);
         if (before is { } b) { sql.Append(" AND ordering < @before"); Add(command, "@before", b); }
         if (query.Operator is { } op) { sql.Append(" AND operator = @op"); Add(command, "@op", op); }
@@ -199,7 +207,9 @@ internal sealed class LedgerStore(StorageOptions storage)
         // One more than a page tells whether there is a next one.
         sql.Append(" ORDER BY ordering DESC LIMIT @limit");
         Add(command, "@limit", query.Size + 1);
-        command.CommandText = sql.ToString();
+        command.CommandText = byTime
+            ? $"{Columns} WHERE ordering IN ({sql}) ORDER BY ordering DESC"
+            : sql.ToString();
 
         var entries = new List<BanLogEntry>(query.Size);
         long last = 0;

@@ -1,0 +1,82 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using BanActors.Bench.Infra;
+
+namespace BanActors.Bench.Scenarios;
+
+/// <summary>
+/// Issue 11: the event feed's lag for expiries. N one-minute bans made on a frozen clock (so they all end at the same
+/// instant E), the clock then run in real time from E − 2 s, and an in-process event handler (the same path as a
+/// webhook, without the HTTP hop) timing each <c>user.block_expired</c> from E: end time → the unban recorded →
+/// the ledger's projection → the feed → the handler. Target: p99 ≤ 1 s at 10,000.
+/// </summary>
+public sealed class FeedExpiryLag : IScenario
+{
+    public string Name => "feed";
+
+    public string Title => "11. Event feed: expiry events for bans ending together";
+
+    private sealed class TimingHandler(Action<BanEvent> onEvent) : IBanEventHandler
+    {
+        public string Name => "bench-timing";
+
+        public Task HandleAsync(BanEvent banEvent, CancellationToken cancellationToken)
+        {
+            onEvent(banEvent);
+            return Task.CompletedTask;
+        }
+    }
+
+    public async Task RunAsync(BenchOptions options, Report report)
+    {
+        var n = options.Count("feed-n", 10_000, 2_000);
+        using var dir = new TempDir(Name);
+        var frozenAt = new DateTimeOffset(DateTimeOffset.UtcNow.Ticks / TimeSpan.TicksPerSecond * TimeSpan.TicksPerSecond, TimeSpan.Zero);
+        var clock = new ControlledClock();
+        clock.Freeze(frozenAt);
+
+        var endTicks = 0L;
+        var lags = new Latencies(n);
+        var seen = new ConcurrentDictionary<string, byte>();
+        var blocked = 0;
+        var allSeen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var handler = new TimingHandler(e =>
+        {
+            if (e.Type == BanEvent.Blocked) { Interlocked.Increment(ref blocked); return; }
+            if (e.Type != BanEvent.BlockExpired || Volatile.Read(ref endTicks) == 0 || !seen.TryAdd(e.UserId, 0)) return;
+            lags.Add(Stopwatch.GetTimestamp() - Volatile.Read(ref endTicks));
+            if (seen.Count >= n) allSeen.TrySetResult();
+        });
+        await using var host = await BenchEngine.StartAsync(dir.File("bans.db"), clock, handlers: [handler]);
+        await host.WaitIndexReadyAsync(TimeSpan.FromSeconds(30));
+
+        var bans = await Load.RunAsync(n, 256, TimeSpan.FromSeconds(Math.Max(120, n / 100)),
+            i => host.Engine.BanAsync(new UserKey("bench", $"f{i}"), 1));
+        report.Add(Row.From("feed", $"set-up: {n:N0} one-minute bans", 256, bans, "bans/s"));
+        if (bans.Completed < n)
+        {
+            report.Skip($"feed n={n}", $"only {bans.Completed} of {n} set-up bans succeeded ({bans.FirstError})");
+            return;
+        }
+        // Let the feed deliver the n user.blocked events first, so the expiries are timed on their own.
+        var settle = Stopwatch.StartNew();
+        while (Volatile.Read(ref blocked) < n && settle.Elapsed < TimeSpan.FromSeconds(Math.Max(60, n / 100))) await Task.Delay(50);
+        var blockedSeconds = settle.Elapsed.TotalSeconds;
+
+        var lead = TimeSpan.FromSeconds(2);
+        Volatile.Write(ref endTicks, Stopwatch.GetTimestamp() + (long)(lead.TotalSeconds * Stopwatch.Frequency));
+        clock.RunFrom(frozenAt.AddMinutes(1) - lead);
+        var bound = TimeSpan.FromSeconds(Math.Max(60, n / 200));
+        var finished = await Task.WhenAny(allSeen.Task, Task.Delay(lead + bound)) == allSeen.Task;
+        var summary = lags.Summarize();
+        report.Add(new Row("feed", $"{n:N0} bans ending together: end → user.block_expired at an in-process handler", seen.Count, null,
+            seen.Count / Math.Max(summary.MaxMs / 1000.0, 1e-9), "events/s", summary, n - seen.Count, null,
+            (finished ? "" : $"only {seen.Count} of {n} within {bound.TotalSeconds:0} s; ") +
+            $"throughput = n / max lag; the {n:N0} user.blocked events before them took {blockedSeconds:0.0} s ({Volatile.Read(ref blocked):N0} seen)"));
+        report.Figure($"feed.expired.n{n}.p50_ms", summary.P50Ms);
+        report.Figure($"feed.expired.n{n}.p99_ms", summary.P99Ms);
+        report.Figure($"feed.expired.n{n}.missing", n - seen.Count);
+        report.Headlines.Add(new Headline($"expiry events for {n:N0} bans ending together, lag p99", $"{summary.P99Ms / 1000:0.00} s", "≤ 1 s",
+            summary.P99Ms <= 1000 ? "yes" : "no", null, null));
+    }
+}
