@@ -47,6 +47,7 @@ public sealed class MessageDelivery
         _log = log;
     }
 
+    /// <summary>The settings this delivery runs with.</summary>
     public OfflineMessagingOptions Options { get; }
 
     /// <summary>
