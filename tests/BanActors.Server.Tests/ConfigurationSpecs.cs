@@ -44,6 +44,6 @@ public sealed class ConfigurationSpecs
             })
             .Build();
 
-        Assert.Equal(expected, BanActors.Server.Hosting.ServerHostingExtensions.AkkaLogLevel(configuration.GetSection("Logging:LogLevel")));
+        Assert.Equal(expected, BanActors.Hosting.AkkaLogging.Level(configuration.GetSection("Logging:LogLevel")));
     }
 }

@@ -93,6 +93,35 @@ public sealed class ThrowawayPostgres : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Stops the server (<c>-m fast</c>: connections cut, committed work flushed; an immediate stop would lose
+    /// acknowledged commits here, since the throwaway server runs with <c>synchronous_commit=off</c>), keeping its data,
+    /// to <see cref="Resume"/> it later.
+    /// </summary>
+    public void Pause()
+    {
+        lock (_gate)
+        {
+            if (!_running || _dataDir is null) return;
+            Run(PgCtl, $"stop -D \"{_dataDir}\" -m fast -w -t 30", asServerUser: true);
+            _running = false;
+        }
+    }
+
+    /// <summary>Starts a <see cref="Pause"/>d server again, on the same port and data.</summary>
+    public void Resume()
+    {
+        lock (_gate)
+        {
+            if (_running || _dataDir is null) return;
+            Run(PgCtl, $"start -D \"{_dataDir}\" -l \"{Path.Combine(_root!, "server.log")}\" -w -t 60 -o \"{Options}\"", asServerUser: true);
+            _running = true;
+        }
+    }
+
+    private string Options => $"-c listen_addresses=127.0.0.1 -p {Port} -k '{_root}' -c fsync=off -c synchronous_commit=off " +
+                              "-c full_page_writes=off -c max_connections=300";
+
     /// <summary>Clears Npgsql's connection pools, then <see cref="Stop"/>s.</summary>
     public ValueTask DisposeAsync()
     {
@@ -124,9 +153,7 @@ public sealed class ThrowawayPostgres : IAsyncDisposable
         for (var attempt = 1; ; attempt++)
         {
             Port = FreePort();
-            var options = $"-c listen_addresses=127.0.0.1 -p {Port} -k '{_root}' -c fsync=off -c synchronous_commit=off " +
-                          "-c full_page_writes=off -c max_connections=300";
-            var (code, output) = Run(PgCtl, $"start -D \"{_dataDir}\" -l \"{Path.Combine(_root, "server.log")}\" -w -t 60 -o \"{options}\"",
+            var (code, output) = Run(PgCtl, $"start -D \"{_dataDir}\" -l \"{Path.Combine(_root, "server.log")}\" -w -t 60 -o \"{Options}\"",
                 asServerUser: true, throwOnError: false);
             if (code == 0) break;
             if (attempt == 3) throw new InvalidOperationException($"pg_ctl start failed: {output} {ReadLog()}");

@@ -13,7 +13,7 @@ public sealed class BenchOptions
         dotnet run -c Release --project bench/BanActors.Bench -- [flags]
           --scenario a,b,...   which scenarios (default: all). Names:
                                ceiling-sqlite, ceiling-kestrel, inproc, connect-gate, http, redis,
-                               unban, restart, kick, cluster
+                               unban, restart, kick, cluster, crash-cycles
           --n N                operations per load step for the throughput scenarios (default 10000)
           --ramp 1,16,256,1024 in-flight levels for the in-process ramp (default 1,16,256,1024)
           --unban-n 10000,100000  bans that end in the same second, one run per value (default 10000,100000)
@@ -26,12 +26,17 @@ public sealed class BenchOptions
           --cluster-index-n N  cluster: running bans for the index cost step (rebuild time, heap; default 100000; 0 skips)
           --cluster-heartbeat-pause S, --cluster-stable-after S  cluster failure detector / split-brain timing
                                (default 15 s as the tests use for 3 nodes on 2 cores / 20 s, the engine's default)
+          --crash-cycles N     crash-cycles: SIGKILLs of the real server under load (default 20; quick 5)
+          --crash-load-seconds S, --crash-in-flight C  load before each kill (default 3 s) and requests in flight (24)
           --max-seconds S      time bound of one load step (default 60)
           --http-connections C HTTP connections of the load client (default 64)
           --quick              small sizes for development (n 2000, unban 2000, restart 10000, kick 200,
                                cluster-n 1000, cluster-kick-n 300, cluster-loss-n 2000,
                                cluster-index-n 10000)
           --inproc-cases first only first bans in the in-process ramp (for profiling)
+          --inproc-listen M    off (default), on or both: run the in-process ramp with a MeterListener and an
+                               ActivityListener on the engine's meter and activity source (an exporter's cost
+                               without its I/O); both runs the ramp without, then with, for a side-by-side
           --journal-sync S     FULL (default: the engine as shipped) or NORMAL (adds SqliteConnectionPragmas) for
                                the in-process engine scenarios (inproc, connect-gate, unban, restart)
           --akka-loglevel L    Akka log level during runs (default WARNING; the engine logs every ban at INFO)

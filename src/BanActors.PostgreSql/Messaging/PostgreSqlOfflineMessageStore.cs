@@ -140,5 +140,15 @@ internal sealed class PostgreSqlOfflineMessageStore : IOfflineMessageStore, IAsy
         return Convert.ToInt32(await command.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
     }
 
+    public async Task<IReadOnlyDictionary<string, long>> CountByAppAsync(CancellationToken cancellationToken = default)
+    {
+        await InitializeAsync(cancellationToken);
+        await using var command = _dataSource.CreateCommand("SELECT app_key, COUNT(*) FROM offline_messages GROUP BY app_key");
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var counts = new Dictionary<string, long>(StringComparer.Ordinal);
+        while (await reader.ReadAsync(cancellationToken)) counts[reader.GetString(0)] = reader.GetInt64(1);
+        return counts;
+    }
+
     public ValueTask DisposeAsync() => _dataSource.DisposeAsync();
 }

@@ -29,6 +29,12 @@ public static class ErrorCodes
     /// <summary>Rate limit exceeded, per App-Key and endpoint (HTTP 429).</summary>
     public const int RateLimited = 1008;
 
+    /// <summary>No endpoint at that path (HTTP 404). Not one of RongCloud's codes: it answers a bare 404.</summary>
+    public const int NotFound = 1009;
+
+    /// <summary>The endpoint exists but not for that HTTP method (HTTP 405; the API's endpoints take POST).</summary>
+    public const int MethodNotAllowed = 1010;
+
     /// <summary>The HTTP status that goes with a return code.</summary>
     public static int HttpStatus(int code) => code switch
     {
@@ -36,6 +42,8 @@ public static class ErrorCodes
         Unauthorized => StatusCodes.Status401Unauthorized,
         Forbidden => StatusCodes.Status403Forbidden,
         RateLimited => StatusCodes.Status429TooManyRequests,
+        NotFound => StatusCodes.Status404NotFound,
+        MethodNotAllowed => StatusCodes.Status405MethodNotAllowed,
         Internal => StatusCodes.Status500InternalServerError,
         _ => StatusCodes.Status400BadRequest,
     };

@@ -6,6 +6,8 @@ using BanActors.Server.Security;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Primitives;
+using Microsoft.Net.Http.Headers;
 
 namespace BanActors.Server.Api;
 
@@ -91,8 +93,10 @@ internal sealed class RongCloudPipeline(
             return RongCloudResults.Error(ErrorCodes.Internal,
                 "internal error: the change could not be confirmed as stored; retry later", path);
         }
-        catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)
+        catch (Exception ex) when (http.RequestAborted.IsCancellationRequested)
         {
+            // The client went away (mid-body or before the answer): nobody to answer, nothing to report above debug.
+            logger.LogDebug(ex, "{Path} for {AppKey}: the client closed the connection", path, app.AppKey);
             return Results.Empty;
         }
         catch (Exception ex)
@@ -116,30 +120,77 @@ internal sealed class RongCloudPipeline(
         }
         // A body sent without Content-Length (chunked) is cut off at the cap while it is read.
         if (sizeLimit is not null) sizeLimit.MaxRequestBodySize = _maxBodyBytes;
+        RefuseUnsupportedEncodings(request);
         if (request.ContentLength == 0 || http.Features.Get<IHttpRequestBodyDetectionFeature>() is { CanHaveBody: false })
             return FormCollection.Empty;
 
         try
         {
-            if (request.HasFormContentType) return await request.ReadFormAsync(http.RequestAborted);
-            if (string.IsNullOrEmpty(request.ContentType))
+            if (string.IsNullOrEmpty(request.ContentType) || request.HasFormContentType && !IsMultipart(request))
             {
                 // Lenient with clients that forget the Content-Type: the body can only be a form.
-                using var reader = new FormReader(request.Body, Encoding.UTF8);
-                return new FormCollection(await reader.ReadFormAsync(http.RequestAborted));
+                return await ReadUrlEncodedAsync(request, http.RequestAborted);
             }
+            if (request.HasFormContentType) return new ExactFormCollection(await request.ReadFormAsync(http.RequestAborted));
         }
         catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
             throw BodyTooLarge();
         }
-        catch (InvalidDataException ex)
+        catch (InvalidDataException ex) when (ex.Message.Contains("limit", StringComparison.OrdinalIgnoreCase))
         {
             throw new RongCloudRequestException(ErrorCodes.TooLong, "the form is too large: " + ex.Message);
+        }
+        catch (Exception ex) when (IsMalformedBody(ex) && !http.RequestAborted.IsCancellationRequested)
+        {
+            logger.LogDebug(ex, "The body of {Path} could not be read", request.Path);
+            throw new RongCloudRequestException(ErrorCodes.BadParameter, "the body is not a well-formed form: " + ex.Message);
         }
         throw new RongCloudRequestException(ErrorCodes.BadParameter,
             "the body must be application/x-www-form-urlencoded");
     }
+
+    /// <summary>
+    /// A urlencoded body read pair by pair into a dictionary with exact (ordinal) names, like RongCloud's: the
+    /// framework's form is case-insensitive, so <c>userid</c> would be taken for <c>userId</c>.
+    /// </summary>
+    private static async Task<IFormCollection> ReadUrlEncodedAsync(HttpRequest request, CancellationToken cancel)
+    {
+        var charset = request.ContentType is { } type && MediaTypeHeaderValue.TryParse(type, out var media)
+            ? media.Charset.Value?.Trim('"') : null;
+        if (!string.IsNullOrEmpty(charset) && !charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase)
+            && !charset.Equals("utf8", StringComparison.OrdinalIgnoreCase))
+            throw new RongCloudRequestException(ErrorCodes.BadParameter,
+                $"charset {charset} is not supported: a form is UTF-8");
+        var pairs = new Dictionary<string, StringValues>(StringComparer.Ordinal);
+        using var reader = new FormReader(request.Body, StrictUtf8);
+        while (await reader.ReadNextPairAsync(cancel) is { } pair)
+            pairs[pair.Key] = pairs.TryGetValue(pair.Key, out var values) ? StringValues.Concat(values, pair.Value) : pair.Value;
+        return new FormCollection(pairs);
+    }
+
+    /// <summary>Bodies the server does not decode: a compressed body, or a transfer coding other than chunked.</summary>
+    private static void RefuseUnsupportedEncodings(HttpRequest request)
+    {
+        foreach (var coding in request.Headers.ContentEncoding.SelectMany(SplitList))
+            if (!coding.Equals("identity", StringComparison.OrdinalIgnoreCase))
+                throw new RongCloudRequestException(ErrorCodes.BadParameter, $"Content-Encoding {coding} is not supported");
+        foreach (var coding in request.Headers.TransferEncoding.SelectMany(SplitList))
+            if (!coding.Equals("chunked", StringComparison.OrdinalIgnoreCase))
+                throw new RongCloudRequestException(ErrorCodes.BadParameter, $"Transfer-Encoding {coding} is not supported");
+    }
+
+    private static IEnumerable<string> SplitList(string? header) =>
+        (header ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    private static bool IsMultipart(HttpRequest request) =>
+        request.ContentType?.StartsWith("multipart/", StringComparison.OrdinalIgnoreCase) == true;
+
+    /// <summary>What a broken body throws while it is read: bad framing, bad multipart, bad encoding.</summary>
+    private static bool IsMalformedBody(Exception ex) => ex is IOException or BadHttpRequestException or InvalidDataException
+        or NotSupportedException or ArgumentException or DecoderFallbackException or FormatException or OverflowException;
+
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     private RongCloudRequestException BodyTooLarge() =>
         new(ErrorCodes.TooLong, $"the request body is larger than {_maxBodyBytes} bytes");

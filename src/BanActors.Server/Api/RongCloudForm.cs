@@ -40,6 +40,32 @@ public static class RongCloudForm
         return values.Count == 0 ? null : Check(name, values[0], maxLength);
     }
 
+    /// <summary>
+    /// User ids (repeatable, up to <paramref name="maxCount"/>), each valid by <see cref="BanRules"/>' rule: 1 to 64 bytes
+    /// in UTF-8, no control characters, no leading or trailing whitespace. Too long: 1005; otherwise invalid: 1002.
+    /// </summary>
+    public static IReadOnlyList<string> RequiredUserIds(this RongCloudContext context, int maxCount, string name = "userId")
+    {
+        var values = context.RequiredList(name, maxCount, BanRules.MaxUserIdLength * 4);
+        foreach (var value in values) CheckUserId(name, value);
+        return values;
+    }
+
+    /// <summary>One user id, given once (see <see cref="RequiredUserIds"/> for the rule).</summary>
+    public static string RequiredUserId(this RongCloudContext context, string name = "userId") =>
+        CheckUserId(name, context.RequiredString(name, BanRules.MaxUserIdLength * 4));
+
+    /// <summary>An optional user id (a filter); null when absent or empty.</summary>
+    public static string? OptionalUserId(this RongCloudContext context, string name = "userId") =>
+        context.OptionalString(name, BanRules.MaxUserIdLength * 4) is { } value ? CheckUserId(name, value) : null;
+
+    private static string CheckUserId(string name, string value)
+    {
+        if (BanRules.UserIdProblem(value, name) is not { } problem) return value;
+        var code = problem.Contains("longer", StringComparison.Ordinal) ? ErrorCodes.TooLong : ErrorCodes.BadParameter;
+        throw new RongCloudRequestException(code, problem);
+    }
+
     /// <summary>An integer from <paramref name="min"/> to <paramref name="max"/>, given once.</summary>
     public static int RequiredInt(this RongCloudContext context, string name, int min, int max) =>
         context.OptionalInt(name, min, max) ?? throw Missing(name);

@@ -91,7 +91,7 @@ public static class UserEndpoints
     private static async Task<IResult> BlockAsync(RongCloudContext context, RequestKey? key)
     {
         context.RequireBody();
-        var userIds = context.RequiredList("userId", MaxUsersPerRequest, BanRules.MaxUserIdLength);
+        var userIds = context.RequiredUserIds(MaxUsersPerRequest);
         var minutes = context.RequiredInt("minute", BanRules.MinMinutes, BanRules.MaxMinutes);
         var details = Details(context);
         var engine = Engine(context);
@@ -103,7 +103,7 @@ public static class UserEndpoints
     private static async Task<IResult> UnblockAsync(RongCloudContext context, RequestKey? key)
     {
         context.RequireBody();
-        var userIds = context.RequiredList("userId", MaxUsersPerRequest, BanRules.MaxUserIdLength);
+        var userIds = context.RequiredUserIds(MaxUsersPerRequest);
         var details = Details(context);
         var engine = Engine(context);
         await ForEachUserAsync(context, userIds,
@@ -130,7 +130,7 @@ public static class UserEndpoints
     private static async Task<IResult> HistoryAsync(RongCloudContext context)
     {
         context.RequireBody();
-        var userId = context.RequiredString("userId", BanRules.MaxUserIdLength);
+        var userId = context.RequiredUserId();
         var size = context.OptionalInt("size", 1, BanRules.MaxHistoryPageSize) ?? DefaultHistorySize;
         var cursor = context.OptionalString("cursor", MaxCursorLength);
         // A cursor the engine rejects is a BanRequestRejectedException, which the pipeline answers with 1002.
@@ -160,7 +160,7 @@ public static class UserEndpoints
         var query = new BanLogQuery(
             context.OptionalString("operator", BanRules.MaxOperatorLength),
             action,
-            context.OptionalString("userId", BanRules.MaxUserIdLength),
+            context.OptionalUserId(),
             Time(context, "from", format),
             Time(context, "to", format),
             context.OptionalInt("size", 1, BanRules.MaxLogPageSize) ?? DefaultLogSize,
@@ -205,7 +205,7 @@ public static class UserEndpoints
     private static async Task<IResult> CheckOnlineAsync(RongCloudContext context)
     {
         context.RequireBody();
-        var userId = context.RequiredString("userId", BanRules.MaxUserIdLength);
+        var userId = context.RequiredUserId();
         var online = await context.Http.RequestServices.GetRequiredService<ISessionRegistry>().IsOnlineAsync(new UserKey(context.App.AppKey, userId), context.Aborted);
         return RongCloudResults.Ok(new { status = online ? "1" : "0" });
     }
@@ -213,7 +213,7 @@ public static class UserEndpoints
     private static Task<IResult> GetTokenAsync(RongCloudContext context)
     {
         context.RequireBody();
-        var userId = context.RequiredString("userId", BanRules.MaxUserIdLength);
+        var userId = context.RequiredUserId();
         // Checked for length but not required and not kept: the token does not carry them.
         context.OptionalString("name", MaxNameLength);
         context.OptionalString("portraitUri", MaxPortraitUriLength);

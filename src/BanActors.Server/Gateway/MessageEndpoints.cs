@@ -39,8 +39,8 @@ public static class MessageEndpoints
     internal static PrivateMessage ReadPublish(RongCloudContext context)
     {
         context.RequireBody();
-        var from = context.RequiredString("fromUserId", BanRules.MaxUserIdLength);
-        var to = context.RequiredList("toUserId", MaxRecipients, BanRules.MaxUserIdLength);
+        var from = context.RequiredUserId("fromUserId");
+        var to = context.RequiredUserIds(MaxRecipients, "toUserId");
         var objectName = context.RequiredString("objectName", MaxObjectNameLength);
         var content = context.RequiredString("content", MaxContentLength);
         if (!IsJson(content))

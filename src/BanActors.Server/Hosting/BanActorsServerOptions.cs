@@ -16,6 +16,8 @@ public sealed class BanActorsServerOptions
 
     public ApiOptions Api { get; set; } = new();
 
+    public MetricsOptions Metrics { get; set; } = new();
+
     /// <summary>
     /// The time zone of <c>blockEndTime</c> in the block list, as an IANA or Windows id
     /// (e.g. <c>Asia/Shanghai</c>); UTC by default.

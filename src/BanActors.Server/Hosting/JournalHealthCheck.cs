@@ -10,12 +10,15 @@ namespace BanActors.Server.Hosting;
 /// Whether the journal's store can take a write now: for SQLite, takes the write lock and rolls back at once;
 /// for PostgreSQL, asks the server whether it accepts writes. Gives up after <see cref="Timeout"/>.
 /// </summary>
-public sealed class JournalHealthCheck(BanEngineOptions engine) : IHealthCheck
+public sealed class JournalHealthCheck(BanEngineOptions engine, Akka.Actor.ActorSystem system) : IHealthCheck
 {
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(2);
 
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
+        // A fault that a probe can miss (a full disk) still shows: the journal's own writes fail.
+        if (JournalWriteMonitor.Get(system).Failing is { } failing)
+            return HealthCheckResult.Unhealthy($"the journal's last write failed: {failing}");
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(Timeout);
         try

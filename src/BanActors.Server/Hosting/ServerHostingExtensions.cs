@@ -31,6 +31,7 @@ public static class ServerHostingExtensions
         Action<AkkaConfigurationBuilder, IServiceProvider>? configureAkka = null)
     {
         var services = builder.Services;
+        builder.Logging.WithoutUrlLogging();
         var section = builder.Configuration.GetSection(BanActorsServerOptions.SectionName);
 
         services.AddOptions<BanActorsServerOptions>()
@@ -38,6 +39,7 @@ public static class ServerHostingExtensions
             .Validate(o => o.RateLimit.PermitsPerSecond > 0, "BanActors:RateLimit:PermitsPerSecond must be positive")
             .Validate(o => o.Api.MaxBodyBytes > 0, "BanActors:Api:MaxBodyBytes must be positive")
             .Validate(o => TryFindTimeZone(o.TimeZone) is not null, "BanActors:TimeZone is not a known time zone id")
+            .Validate(o => o.Metrics.NetworksAreValid(), "BanActors:Metrics:AllowedNetworks must be CIDRs such as 10.0.0.0/8")
             .ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
 
@@ -51,14 +53,13 @@ public static class ServerHostingExtensions
         {
             if (cluster is null) akka.WithBanEngine(engineOptions);
             else akka.WithBanEngineCluster(engineOptions, cluster);
-            akka.ConfigureLoggers(loggers =>
-            {
-                loggers.LogLevel = AkkaLogLevel(builder.Configuration.GetSection("Logging:LogLevel"));
-                loggers.AddLoggerFactory();
-            });
+            akka.WithHostLogging(builder.Configuration);
             configureAkka?.Invoke(akka, sp);
         });
         services.AddBanEngineFacade(engineOptions);
+        // After the actor system's hosted service and before Kestrel's (WebApplication starts the server last). In a
+        // cluster the engine answers once the node has joined, which the host does not wait for.
+        if (cluster is null) services.AddHostedService<EngineWarmUp>();
 
         services.AddSingleton(sp => CreateAppCatalog(sp, engineOptions));
         services.AddSingleton(sp => new TokenService(sp.GetRequiredService<AppCatalog>(), sp.GetRequiredService<TimeProvider>()));
@@ -67,8 +68,11 @@ public static class ServerHostingExtensions
         services.AddSingleton<RongCloudPipeline>();
         services.AddSingleton(sp => new BlockEndTimeFormat(
             TryFindTimeZone(sp.GetRequiredService<IOptions<BanActorsServerOptions>>().Value.TimeZone)!));
-        services.AddHealthChecks().AddCheck<JournalHealthCheck>("journal");
+        var health = services.AddHealthChecks().AddCheck<JournalHealthCheck>("journal");
+        if (cluster is not null) health.AddCheck<ClusterHealthCheck>("cluster");
+        services.AddOpenApi("v1", openApi => openApi.AddDocumentTransformer<OpenApiDescription>());
         AddWebhooks(services, section);
+        builder.AddServerTelemetry(section);
         services.AddOperatorConsole(builder.Configuration, DevelopmentApp.DataFolder(engineOptions.Storage));
         return builder;
     }
@@ -95,34 +99,25 @@ public static class ServerHostingExtensions
     }
 
     /// <summary>
-    /// Akka's own log level: the most verbose level configured anywhere under <c>Logging:LogLevel</c>, so Akka never
-    /// drops an event that the host's logging would show, and does not build one (the engine logs every ban at
-    /// Information) that every category would filter out anyway.
+    /// Maps the RongCloud-compatible user endpoints, <c>GET /healthz</c>, the operator console at <c>/console</c>,
+    /// <c>/openapi/v1.json</c>, <c>GET /</c> and, unless <c>BanActors:Metrics:Enabled</c> is false, the Prometheus
+    /// scrape at <c>/metrics</c>.
     /// </summary>
-    internal static Akka.Event.LogLevel AkkaLogLevel(IConfigurationSection levels)
-    {
-        var configured = levels.GetChildren()
-            .Select(level => Enum.TryParse<LogLevel>(level.Value, ignoreCase: true, out var parsed) ? parsed : LogLevel.Information)
-            .DefaultIfEmpty(LogLevel.Information)
-            .Min();
-        return configured switch
-        {
-            LogLevel.Trace or LogLevel.Debug => Akka.Event.LogLevel.DebugLevel,
-            LogLevel.Information => Akka.Event.LogLevel.InfoLevel,
-            LogLevel.Warning => Akka.Event.LogLevel.WarningLevel,
-            _ => Akka.Event.LogLevel.ErrorLevel,
-        };
-    }
-
-    /// <summary>Maps the RongCloud-compatible user endpoints, <c>GET /healthz</c> and the operator console at <c>/console</c>.</summary>
     public static WebApplication MapBanActorsApi(this WebApplication app)
     {
+        // First, so that every answer (an unknown path, a wrong method, an unhandled exception) is the JSON shape.
+        app.UseRequestLog();
+        app.UseJsonErrorFallback();
         // Resolved now so that a development app is made, and announced, at start rather than on the first request.
         app.Services.GetRequiredService<AppCatalog>();
         app.MapUserEndpoints();
         app.MapEventEndpoints();
         app.MapHealthChecks("/healthz", new HealthCheckOptions { ResponseWriter = WriteHealthAsync });
         app.MapOperatorConsole();
+        app.MapMetrics(app.Services.GetRequiredService<IOptions<BanActorsServerOptions>>().Value.Metrics);
+        app.MapOpenApi();
+        app.MapServerRoot();
+        StartupSummary.PrintOnStart(app);
         return app;
     }
 
@@ -170,6 +165,10 @@ public static class ServerHostingExtensions
     {
         http.Response.ContentType = "application/json; charset=utf-8";
         var journal = report.Entries.TryGetValue("journal", out var entry) ? entry : default;
+        // In cluster mode: this node's membership ("Up" when it serves) and where the expiry index runs.
+        var cluster = report.Entries.TryGetValue("cluster", out var member)
+            ? new Dictionary<string, object>(member.Data) { ["detail"] = member.Description ?? "" }
+            : null;
         return http.Response.WriteAsync(JsonSerializer.Serialize(new
         {
             status = report.Status == HealthStatus.Healthy ? "healthy" : "unhealthy",
@@ -178,6 +177,7 @@ public static class ServerHostingExtensions
                 reachable = journal.Status == HealthStatus.Healthy,
                 detail = journal.Description,
             },
+            cluster,
         }, RongCloudResults.JsonOptions));
     }
 }

@@ -329,9 +329,10 @@ internal static class ConsoleEndpoints
         if (users.Count == 0) throw new ConsoleInputException("userIds", "Enter at least one user id.");
         if (users.Count > UserEndpoints.MaxUsersPerRequest)
             throw new ConsoleInputException("userIds", $"At most {UserEndpoints.MaxUsersPerRequest} user ids at once; you entered {users.Count}.");
-        if (users.FirstOrDefault(u => u.Length > BanRules.MaxUserIdLength) is { } longId)
-            throw new ConsoleInputException("userIds",
-                $"The user id \"{longId[..16]}…\" is longer than {BanRules.MaxUserIdLength} characters.");
+        foreach (var user in users)
+            if (BanRules.UserIdProblem(user, "user id") is { } problem)
+                throw new ConsoleInputException("userIds",
+                    $"The user id \"{(user.Length > 16 ? user[..16] + "…" : user)}\": {problem}.");
         return users;
     }
 
@@ -354,8 +355,8 @@ internal static class ConsoleEndpoints
     private static async Task<IResult> UserAsync(ConsoleRequest request)
     {
         var userId = request.Http.Request.RouteValues["userId"] as string ?? "";
-        if (userId.Length is 0 or > BanRules.MaxUserIdLength)
-            throw new ConsoleInputException("userId", $"A user id has 1 to {BanRules.MaxUserIdLength} characters.");
+        if (BanRules.UserIdProblem(userId, "user id") is { } problem)
+            throw new ConsoleInputException("userId", $"A {problem}: it has 1 to {BanRules.MaxUserIdLength} bytes in UTF-8.");
         var cursor = Text(request.Http.Request.Query["cursor"], "cursor", 32);
         var user = new UserKey(request.AppKey, userId);
         var status = request.Engine.GetStatusAsync(user, request.Aborted);

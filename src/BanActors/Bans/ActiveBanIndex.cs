@@ -4,6 +4,7 @@ using Akka.Event;
 using Akka.Persistence.Query;
 using Akka.Streams;
 using Akka.Streams.Dsl;
+using BanActors.Hosting;
 
 namespace BanActors.Bans;
 
@@ -50,6 +51,8 @@ internal sealed class ActiveBanIndex : ReceiveActor, IWithStash
     private readonly bool _followJournal;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private Dictionary<UserKey, Entry> _entries = new();
+    // The running bans of _entries per app, for the metrics exporter (read from its thread).
+    private readonly RunningBans _running = new();
     // Wake-ups the index holds, by due time; items made stale by a re-ban, an unban or an actor taking over are
     // skipped when they come up rather than removed eagerly.
     private readonly PriorityQueue<UserKey, DateTimeOffset> _due = new();
@@ -89,6 +92,7 @@ internal sealed class ActiveBanIndex : ReceiveActor, IWithStash
         Context.System.EventStream.Subscribe(Self, typeof(BanStarted));
         Context.System.EventStream.Subscribe(Self, typeof(BanEnded));
         Context.System.EventStream.Subscribe(Self, typeof(ExpiryTaken));
+        BanMetrics.RunningBanSources.Add(_running);
         StartLoad();
     }
 
@@ -97,6 +101,7 @@ internal sealed class ActiveBanIndex : ReceiveActor, IWithStash
         _dueTimer?.Dispose();
         _retryTimer?.Dispose();
         _follower?.Shutdown();
+        BanMetrics.RunningBanSources.Remove(_running);
         Context.System.EventStream.Unsubscribe(Self);
     }
 
@@ -180,12 +185,15 @@ internal sealed class ActiveBanIndex : ReceiveActor, IWithStash
             _entries = loaded.Entries;
             _journalOffset = loaded.LastOffset;
             var running = 0;
+            var byApp = new Dictionary<string, long>(StringComparer.Ordinal);
             foreach (var (user, entry) in _entries)
             {
                 if (entry.Until is not { } until) continue;
                 _due.Enqueue(user, until);
                 running++;
+                byApp[user.AppKey] = byApp.GetValueOrDefault(user.AppKey) + 1;
             }
+            _running.Reset(byApp);
             _log.Info("Ban index rebuilt: {Running} running bans", running);
             Become(Ready);
             Stash.UnstashAll();
@@ -206,10 +214,10 @@ internal sealed class ActiveBanIndex : ReceiveActor, IWithStash
     {
         Receive<BanStarted>(e =>
         {
-            if (!Apply(_entries, e.User, new UserBanned(e.User, e.At ?? e.Until, e.Until, e.Reason, e.Operator), e.SequenceNr)) return;
+            if (!ApplyLive(e.User, new UserBanned(e.User, e.At ?? e.Until, e.Until, e.Reason, e.Operator), e.SequenceNr)) return;
             HeldBy(e.User, e.Holder);
         });
-        Receive<BanEnded>(e => Apply(_entries, e.User, null, e.SequenceNr));
+        Receive<BanEnded>(e => ApplyLive(e.User, null, e.SequenceNr));
         Receive<ExpiryTaken>(e =>
         {
             if (_entries.TryGetValue(e.User, out var entry) && entry.Until == e.Until) HeldBy(e.User, e.Holder);
@@ -226,7 +234,7 @@ internal sealed class ActiveBanIndex : ReceiveActor, IWithStash
             if (c.Offset > _journalOffset) _journalOffset = c.Offset;
             // Seen here first, the change's notice was lost: whether an actor holds a timer is unknown, so the index
             // holds a wake-up too (an early or second wake-up is harmless: the actor records each expiry once).
-            if (Apply(_entries, c.User, c.Ban, c.SequenceNr) && c.Ban?.Until is { } until) HoldWakeUp(c.User, until);
+            if (ApplyLive(c.User, c.Ban, c.SequenceNr) && c.Ban?.Until is { } until) HoldWakeUp(c.User, until);
         });
         Receive<FollowFailed>(_ =>
         {
@@ -282,6 +290,15 @@ internal sealed class ActiveBanIndex : ReceiveActor, IWithStash
         entries[user] = ban is null
             ? new Entry(null, sequenceNr)
             : new Entry(ban.Until, sequenceNr, existing?.Holder, ban.At, ban.Reason, ban.Operator);
+        return true;
+    }
+
+    private bool ApplyLive(UserKey user, UserBanned? ban, long sequenceNr)
+    {
+        var wasRunning = _entries.TryGetValue(user, out var before) && before.Until is not null;
+        if (!Apply(_entries, user, ban, sequenceNr)) return false;
+        var isRunning = ban is not null;
+        if (isRunning != wasRunning) _running.Add(user.AppKey, isRunning ? 1 : -1);
         return true;
     }
 

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Akka.Actor;
 
 namespace BanActors.Bans;
@@ -9,10 +10,18 @@ internal interface IWithUserKey
 }
 
 /// <summary>Ban the user for <paramref name="Minutes"/> minutes from now (a re-ban replaces the end time).</summary>
-internal sealed record BanUser(UserKey User, int Minutes, BanDetails? Details = null) : IWithUserKey;
+/// <remarks><see cref="Trace"/> is the caller's span, kept in one process only (the cluster serializer leaves it out).</remarks>
+internal sealed record BanUser(UserKey User, int Minutes, BanDetails? Details = null) : IWithUserKey
+{
+    public ActivityContext Trace { get; init; }
+}
 
 /// <summary>Lift the user's ban now; succeeds when the user is not banned.</summary>
-internal sealed record UnbanUser(UserKey User, BanDetails? Details = null) : IWithUserKey;
+internal sealed record UnbanUser(UserKey User, BanDetails? Details = null) : IWithUserKey
+{
+    /// <inheritdoc cref="BanUser.Trace"/>
+    public ActivityContext Trace { get; init; }
+}
 
 /// <summary>Ask for the sequence number of the user's last event; answered with <see cref="LastSequenceNrIs"/>.</summary>
 internal sealed record GetLastSequenceNr(UserKey User) : IWithUserKey;
@@ -44,7 +53,11 @@ internal sealed record ExpiryHandled(UserKey User, DateTimeOffset Until);
 /// fields ride along for the block list and the kicked frame.
 /// </summary>
 internal sealed record BanStarted(UserKey User, DateTimeOffset Until, long SequenceNr, IActorRef Holder, DateTimeOffset? At = null,
-    string? Reason = null, string? Operator = null);
+    string? Reason = null, string? Operator = null)
+{
+    /// <summary>The ban's span, for the kick's; kept in one process only (the cluster serializer leaves it out).</summary>
+    public ActivityContext Trace { get; init; }
+}
 
 /// <summary>Published after <see cref="UserUnbanned"/> is persisted.</summary>
 internal sealed record BanEnded(UserKey User, DateTimeOffset At, UnbanCause Cause, long SequenceNr);

@@ -54,10 +54,36 @@ public static class BanRules
         if (string.IsNullOrEmpty(user.AppKey)) return "appKey is required";
         if (!IsValidAppKey(user.AppKey))
             return $"appKey must be 1 to {MaxAppKeyLength} letters, digits, '_' or '.'";
-        if (string.IsNullOrEmpty(user.UserId)) return "userId is required";
-        if (user.UserId.Length > MaxUserIdLength) return $"userId is longer than {MaxUserIdLength} characters";
-        return null;
+        return UserIdProblem(user.UserId, "userId");
     }
+
+    /// <summary>
+    /// Why <paramref name="userId"/> is not a valid user id, or null when it is: 1 to <see cref="MaxUserIdLength"/>
+    /// bytes in UTF-8 (RongCloud's limit), valid Unicode, no control characters, no leading or trailing whitespace.
+    /// Ids are compared exactly (ordinal).
+    /// </summary>
+    internal static string? UserIdProblem(string? userId, string name)
+    {
+        if (string.IsNullOrEmpty(userId)) return $"{name} is required";
+        // Checked before the byte count: an encoder would turn a lone surrogate into three bytes of U+FFFD.
+        if (userId.Length > MaxUserIdLength * 4) return $"{name} is longer than {MaxUserIdLength} bytes";
+        foreach (var c in userId)
+            if (char.IsControl(c)) return $"{name} must not contain control characters";
+        if (char.IsWhiteSpace(userId[0]) || char.IsWhiteSpace(userId[^1]))
+            return $"{name} must not begin or end with whitespace";
+        int bytes;
+        try
+        {
+            bytes = StrictUtf8.GetByteCount(userId);
+        }
+        catch (EncoderFallbackException)
+        {
+            return $"{name} is not valid Unicode";
+        }
+        return bytes > MaxUserIdLength ? $"{name} is longer than {MaxUserIdLength} bytes in UTF-8" : null;
+    }
+
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     /// <summary>Returns null when the ban request is valid, otherwise the reason it is not.</summary>
     public static string? ValidateBan(UserKey user, int minutes) =>

@@ -1,7 +1,10 @@
+using System.Diagnostics;
 using Akka.Actor;
 using Akka.Event;
 using Akka.Persistence;
+using BanActors.Storage;
 using Akka.Persistence.Journal;
+using BanActors.Hosting;
 
 namespace BanActors.Bans;
 
@@ -24,11 +27,15 @@ internal sealed class UserBanActor : UntypedPersistentActor
     private readonly UserKey _user;
     private readonly UserBanActorSettings _settings;
     private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly JournalWriteMonitor _writes = JournalWriteMonitor.Get(Context.System);
     // The running ban (or the last one, until an unban is recorded); null when none.
     private UserBanned? _ban;
     private ITimer? _expiryTimer;
     private IActorRef? _awaitingWrite;
     private bool _holdsPermit;
+    // The span of the command whose write comes next (none for an expiry).
+    private ActivityContext _trace;
+    private Activity? _writeSpan;
     // The write that waits for a permit from the write gate; while set, other commands are stashed.
     private (object Event, IActorRef? ReplyTo, Action OnPersisted)? _waitingForPermit;
     // Who sent a command while the actor recovers. Akka keeps those commands in an internal stash that it drops
@@ -131,7 +138,9 @@ internal sealed class UserBanActor : UntypedPersistentActor
         {
             if (Now >= until)
             {
-                Self.Tell(new ExpiryTimerFired(until));
+                // Now, not by a message to self: the commands that waited for the recovery come next, and a re-ban
+                // among them must find this ban recorded as ended (and its expiry in the ledger).
+                HandleExpiry(until, null);
             }
             else
             {
@@ -157,15 +166,20 @@ internal sealed class UserBanActor : UntypedPersistentActor
         }
 
         var now = Now;
+        var trace = _trace = cmd.Trace;
         var banned = new UserBanned(_user, now, now.AddMinutes(cmd.Minutes), cmd.Details?.Reason, cmd.Details?.Operator);
         var replyTo = Sender;
         Write(banned, replyTo, () =>
         {
             _ban = banned;
+            BanMetrics.Bans.Add(1, BanMetrics.AppTag(_user.AppKey));
             ArmExpiry(banned.Until);
-            _settings.Publish(new BanStarted(_user, banned.Until, LastSequenceNr, Self, banned.At, banned.Reason, banned.Operator));
+            _settings.Publish(new BanStarted(_user, banned.Until, LastSequenceNr, Self, banned.At, banned.Reason, banned.Operator)
+            {
+                Trace = trace,
+            });
+            if (_settings.Audit is { } audit) BanAudit.Banned(audit, _user, banned.Until, banned.Operator);
             replyTo.Tell(new BanAccepted(_user, banned.Until));
-            _log.Info("Banned {User} until {Until:o} by {Operator}", _user, banned.Until, banned.Operator ?? "-");
         });
     }
 
@@ -189,6 +203,7 @@ internal sealed class UserBanActor : UntypedPersistentActor
             ? new UserUnbanned(_user, now, UnbanCause.Manual, cmd.Details?.Reason, cmd.Details?.Operator)
             : new UserUnbanned(_user, until, UnbanCause.Expired);
         var replyTo = Sender;
+        _trace = cmd.Trace;
         PersistUnban(unbanned, replyTo, () => replyTo.Tell(new UnbanAccepted(_user, wasBanned)));
     }
 
@@ -214,10 +229,20 @@ internal sealed class UserBanActor : UntypedPersistentActor
         {
             _ban = null;
             DisarmExpiry();
+            RecordUnban(unbanned);
             _settings.Publish(new BanEnded(_user, unbanned.At, unbanned.Cause, LastSequenceNr));
+            if (_settings.Audit is { } audit) BanAudit.Unbanned(audit, _user, unbanned.Cause, unbanned.Operator);
             reply();
-            _log.Info("Unbanned {User} ({Cause})", _user, unbanned.Cause);
         });
+
+    private void RecordUnban(UserUnbanned unbanned)
+    {
+        var app = BanMetrics.AppTag(_user.AppKey);
+        BanMetrics.Unbans.Add(1, app, new KeyValuePair<string, object?>(BanMetrics.Cause, BanMetrics.CauseName(unbanned.Cause)));
+        // An expiry's event time is the end time; the lag is how much later the engine's clock recorded it.
+        if (unbanned.Cause == UnbanCause.Expired)
+            BanMetrics.ExpiryLag.Record(Math.Max(0, (Now - unbanned.At).TotalMilliseconds), app);
+    }
 
     // Every journal write waits for the node's write gate first, stashing this user's other commands meanwhile,
     // so a burst queues here rather than inside the journal (see WriteGate).
@@ -256,8 +281,14 @@ internal sealed class UserBanActor : UntypedPersistentActor
     private void PersistNow(object @event, IActorRef? replyTo, Action onPersisted)
     {
         _awaitingWrite = replyTo;
+        var started = Stopwatch.GetTimestamp();
+        _writeSpan = BanTracing.StartDetached("journal write", _trace);
+        _trace = default;
         Persist(new Tagged(@event, BanTags.All), _ =>
         {
+            BanMetrics.JournalWriteDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            _writes.Succeeded();
+            EndWriteSpan(null);
             _awaitingWrite = null;
             ReleasePermit();
             onPersisted();
@@ -292,8 +323,17 @@ internal sealed class UserBanActor : UntypedPersistentActor
         _expiryTimer = null;
     }
 
+    private void EndWriteSpan(string? error)
+    {
+        if (error is not null) _writeSpan?.SetStatus(ActivityStatusCode.Error, error);
+        BanTracing.StopDetached(_writeSpan);
+        _writeSpan = null;
+    }
+
     protected override void OnPersistFailure(Exception cause, object @event, long sequenceNr)
     {
+        _writes.Failed(cause);
+        EndWriteSpan(cause.Message);
         _awaitingWrite?.Tell(new BanCommandFailed(_user, "the journal could not store the change"));
         _awaitingWrite = null;
         base.OnPersistFailure(cause, @event, sequenceNr);
@@ -301,6 +341,7 @@ internal sealed class UserBanActor : UntypedPersistentActor
 
     protected override void OnPersistRejected(Exception cause, object @event, long sequenceNr)
     {
+        EndWriteSpan(cause.Message);
         _awaitingWrite?.Tell(new BanCommandFailed(_user, "the journal rejected the change"));
         _awaitingWrite = null;
         // The actor lives on after a rejection; a failure stops it, and the gate sees it stop.

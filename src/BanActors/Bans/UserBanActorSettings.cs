@@ -13,6 +13,7 @@ namespace BanActors.Bans;
 /// <param name="IdleTimeout">An actor that has seen no command for this long passivates.</param>
 /// <param name="Passivate">Builds the message sent to the parent to passivate (local router or shard).</param>
 /// <param name="SnapshotEvery">Save a snapshot every N events so recovery stays short.</param>
+/// <param name="Audit">Where bans, unbans and expiries are logged as structured events (see <see cref="BanAudit"/>).</param>
 /// <param name="WriteGate">The node's <see cref="Bans.WriteGate"/>; null writes without waiting for a permit.</param>
 internal sealed record UserBanActorSettings(
     TimeProvider Clock,
@@ -22,4 +23,5 @@ internal sealed record UserBanActorSettings(
     int SnapshotEvery = 100,
     IActorRef? WriteGate = null,
     string? JournalPluginId = null,
-    string? SnapshotPluginId = null);
+    string? SnapshotPluginId = null,
+    Microsoft.Extensions.Logging.ILogger? Audit = null);

@@ -1,4 +1,5 @@
 using Akka.Actor;
+using BanActors.Hosting;
 
 namespace BanActors.Bans;
 
@@ -36,6 +37,7 @@ internal sealed class WriteGate : ReceiveActor
     private readonly HashSet<IActorRef> _holders = new();
     private readonly Queue<IActorRef> _waiting = new();
     private readonly HashSet<IActorRef> _waitingSet = new();
+    private readonly WriteGateQueue _queue = new();
 
     public WriteGate(int permits)
     {
@@ -46,8 +48,13 @@ internal sealed class WriteGate : ReceiveActor
         {
             _waitingSet.Remove(t.ActorRef);
             Release(t.ActorRef);
+            _queue.Set(_waitingSet.Count);
         });
     }
+
+    protected override void PreStart() => BanMetrics.WriteGateSources.Add(_queue);
+
+    protected override void PostStop() => BanMetrics.WriteGateSources.Remove(_queue);
 
     public static Props Props(int permits) => Akka.Actor.Props.Create(() => new WriteGate(permits));
 
@@ -62,6 +69,7 @@ internal sealed class WriteGate : ReceiveActor
         }
         _waiting.Enqueue(requester);
         _waitingSet.Add(requester);
+        _queue.Set(_waitingSet.Count);
     }
 
     private void Release(IActorRef holder)
@@ -73,6 +81,7 @@ internal sealed class WriteGate : ReceiveActor
             // Skips requesters that stopped while waiting.
             if (_waitingSet.Remove(next)) Grant(next);
         }
+        _queue.Set(_waitingSet.Count);
     }
 
     private void Grant(IActorRef requester)

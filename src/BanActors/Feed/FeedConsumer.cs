@@ -1,4 +1,5 @@
 using Akka.Event;
+using BanActors.Hosting;
 using BanActors.Storage;
 
 namespace BanActors.Feed;
@@ -44,7 +45,7 @@ internal sealed class FeedConsumer(IBanEventHandler handler, FeedStore store, Le
     }
 
     private readonly Dictionary<UserKey, Parked> _parked = [];
-    private readonly KeyValuePair<string, object?> _tag = new("handler", handler.Name);
+    private readonly KeyValuePair<string, object?> _tag = new(BanMetrics.Handler, handler.Name);
     private long _read;
     private long _saved;
     private long _attempted;
@@ -150,7 +151,7 @@ internal sealed class FeedConsumer(IBanEventHandler handler, FeedStore store, Le
             var parked = new Parked(rows, now) { LastError = error };
             parked.NextAttempt = now + Backoff(parked.Attempts);
             _parked[user] = parked;
-            FeedMetrics.Retries.Add(1, _tag);
+            BanMetrics.EventRetries.Add(1, _tag, BanMetrics.AppTag(user.AppKey));
         }
     }
 
@@ -182,9 +183,10 @@ internal sealed class FeedConsumer(IBanEventHandler handler, FeedStore store, Le
         {
             return ex is OperationCanceledException ? $"no answer within {settings.HandlerTimeout.TotalSeconds:0.#} s" : ex.Message;
         }
-        FeedMetrics.Delivered.Add(1, _tag);
-        FeedMetrics.Lag.Record(Math.Max(0, (clock.GetUtcNow() - banEvent.Time).TotalMilliseconds), _tag);
-        if (row.Ordering <= _redeliverUpTo) FeedMetrics.Redelivered.Add(1, _tag);
+        var app = BanMetrics.AppTag(row.User.AppKey);
+        BanMetrics.EventsDelivered.Add(1, _tag, app);
+        BanMetrics.EventLag.Record(Math.Max(0, (clock.GetUtcNow() - banEvent.Time).TotalMilliseconds), _tag, app);
+        if (row.Ordering <= _redeliverUpTo) BanMetrics.EventsRedelivered.Add(1, _tag, app);
         return null;
     }
 
@@ -204,13 +206,13 @@ internal sealed class FeedConsumer(IBanEventHandler handler, FeedStore store, Le
                 {
                     parked.Attempts++;
                     parked.NextAttempt = at + Backoff(parked.Attempts);
-                    FeedMetrics.Retries.Add(1, _tag);
+                    BanMetrics.EventRetries.Add(1, _tag, BanMetrics.AppTag(entry.Key.AppKey));
                     return;
                 }
                 // Retried long enough: a dead letter, and the user's next event goes on.
                 var row = parked.Rows.Dequeue();
                 await store.AddDeadLetterAsync(handler.Name, row.Ordering, parked.Attempts, error, at, ct).ConfigureAwait(false);
-                FeedMetrics.DeadLetters.Add(1, _tag);
+                BanMetrics.EventDeadLetters.Add(1, _tag, BanMetrics.AppTag(row.User.AppKey));
                 log.Warning("Event {0} of {1} is a dead letter of handler {2} after {3} attempts: {4}",
                     row.Ordering, row.User, handler.Name, parked.Attempts, error);
                 parked.Attempts = 1;

@@ -1,4 +1,3 @@
-using System.Diagnostics.Metrics;
 using System.Globalization;
 using BanActors.Storage;
 
@@ -26,31 +25,4 @@ internal static class FeedEvents
     /// <summary>An event id as an offset; false for anything but a non-negative decimal number.</summary>
     public static bool TryParseId(string id, out long offset) =>
         long.TryParse(id, NumberStyles.None, CultureInfo.InvariantCulture, out offset) && id.Length <= 19;
-}
-
-/// <summary>
-/// The feed's instruments, on the meter <c>BanActors</c>: what the observability layer (OpenTelemetry, Prometheus)
-/// exports. Tagged by handler.
-/// </summary>
-internal static class FeedMetrics
-{
-    public const string MeterName = "BanActors";
-
-    private static readonly Meter Meter = new(MeterName);
-
-    public static readonly Counter<long> Delivered =
-        Meter.CreateCounter<long>("banactors.events.delivered", "{event}", "Events a handler took");
-
-    public static readonly Counter<long> Retries =
-        Meter.CreateCounter<long>("banactors.events.retries", "{attempt}", "Failed deliveries that will be retried");
-
-    public static readonly Counter<long> DeadLetters =
-        Meter.CreateCounter<long>("banactors.events.dead_letters", "{event}", "Events no longer retried");
-
-    public static readonly Counter<long> Redelivered =
-        Meter.CreateCounter<long>("banactors.events.redelivered", "{event}",
-            "Events delivered again after a restart or failover (possible duplicates)");
-
-    public static readonly Histogram<double> Lag =
-        Meter.CreateHistogram<double>("banactors.events.lag", "ms", "From an event's time to its delivery");
 }

@@ -21,15 +21,47 @@ internal sealed class BanEngine(BanEngineActors actors, TimeSpan askTimeout, Act
     public static BanEngine Create(BanEngineActors actors, BanEngineOptions options, ActorSystem system, TimeProvider clock) =>
         new(actors, options.AskTimeout, system, new LedgerStore(options.Storage), IdempotencyStore.For(options.Storage, clock, system));
 
+    /// <summary>An app key of the warm-up's own: its users are only read.</summary>
+    internal const string WarmUpAppKey = "banactors.warmup";
+
+    /// <summary>As many as a burst of first requests a server meets after a restart.</summary>
+    internal const int WarmUpUsers = 32;
+
+    /// <summary>
+    /// Takes every path of a first ban once, before the host serves requests: the expiry index has loaded the journal,
+    /// <see cref="WarmUpUsers"/> user actors of an app of its own recover concurrently (router, batched recovery reads),
+    /// and the journal writes and deletes rows of its own (<see cref="JournalWarmUp"/>). Writes no ban and no event a
+    /// reader sees. Throws <see cref="BanEngineUnavailableException"/> when the engine cannot answer.
+    /// </summary>
+    public async Task WarmUpAsync(CancellationToken cancellationToken)
+    {
+        await ListActiveAsync(WarmUpAppKey, 1, 1, cancellationToken);
+        await Task.WhenAll(Enumerable.Range(0, WarmUpUsers)
+            .Select(i => GetStatusAsync(new UserKey(WarmUpAppKey, $"warm-up-{i}"), cancellationToken)));
+        try
+        {
+            await JournalWarmUp.RunAsync(system, askTimeout, cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            throw new BanEngineUnavailableException($"the journal could not be written: {ex.Message}", ex);
+        }
+    }
+
     public async Task<BanAccepted> BanAsync(UserKey user, int minutes, BanDetails? details = null,
         CancellationToken cancellationToken = default)
     {
         Validate(BanRules.ValidateBan(user, minutes) ?? BanRules.ValidateDetails(details));
+        using var span = BanTracing.Source.StartActivity("ban");
+        span?.SetTag("banactors.app", user.AppKey);
+        span?.SetTag("banactors.minutes", minutes);
+        var trace = BanTracing.ContextOf(span);
         // A repeat rebuilds the first answer from its end time, so a retried ban does not move it.
         return await Idempotency.OnceAsync(user.AppKey, details?.IdempotencyKey,
             IdempotencyStore.Fingerprint("ban", user.UserId, minutes.ToString(CultureInfo.InvariantCulture), details?.Reason,
                 details?.Operator),
-            async () => await AskAsync(Actors.Bans, new BanUser(user, minutes, LedgerFields(details)), cancellationToken) switch
+            async () => await AskAsync(Actors.Bans, new BanUser(user, minutes, LedgerFields(details)) { Trace = trace },
+                cancellationToken) switch
             {
                 BanAccepted accepted => accepted,
                 BanRejected rejected => throw new BanRequestRejectedException(rejected.Reason),
@@ -44,9 +76,12 @@ internal sealed class BanEngine(BanEngineActors actors, TimeSpan askTimeout, Act
     public async Task<UnbanAccepted> UnbanAsync(UserKey user, BanDetails? details = null, CancellationToken cancellationToken = default)
     {
         Validate(BanRules.ValidateUser(user) ?? BanRules.ValidateDetails(details));
+        using var span = BanTracing.Source.StartActivity("unban");
+        span?.SetTag("banactors.app", user.AppKey);
+        var trace = BanTracing.ContextOf(span);
         return await Idempotency.OnceAsync(user.AppKey, details?.IdempotencyKey,
             IdempotencyStore.Fingerprint("unban", user.UserId, null, details?.Reason, details?.Operator),
-            async () => await AskAsync(Actors.Bans, new UnbanUser(user, LedgerFields(details)), cancellationToken) switch
+            async () => await AskAsync(Actors.Bans, new UnbanUser(user, LedgerFields(details)) { Trace = trace }, cancellationToken) switch
             {
                 UnbanAccepted accepted => accepted,
                 BanRejected rejected => throw new BanRequestRejectedException(rejected.Reason),

@@ -33,13 +33,14 @@ internal sealed record BanEngineActors(IActorRef Bans, IActorRef Index, IActorRe
     /// </summary>
     /// <paramref name="handlers"/> are the event feed's durable consumers (DI's <see cref="IBanEventHandler"/>s).
     public static BanEngineActors Start(ActorSystem system, BanEngineOptions options, TimeProvider clock, IEngineTopology topology,
-        IReadOnlyList<IBanEventHandler>? handlers = null)
+        IReadOnlyList<IBanEventHandler>? handlers = null, Microsoft.Extensions.Logging.ILoggerFactory? loggers = null)
     {
         StartSchedulerClock(system);
         StartReadJournal(system);
         var gate = system.ActorOf(WriteGate.Props(options.MaxConcurrentWrites), "ban-write-gate");
         var settings = new UserBanActorSettings(clock, topology.Publisher(system), options.IdleTimeout, topology.Passivate,
-            options.SnapshotEvery, gate, BanEngineConfig.JournalPluginId, BanEngineConfig.SnapshotPluginId);
+            options.SnapshotEvery, gate, BanEngineConfig.JournalPluginId, BanEngineConfig.SnapshotPluginId,
+            loggers?.CreateLogger(BanAudit.Category));
         var bans = topology.StartUsers(system, user => UserBanActor.Props(user, settings));
         var index = topology.StartIndex(system, ActiveBanIndex.Props(bans, clock, BanEngineConfig.QueryPluginId,
             options.MaxExpiriesInFlight, followJournal: topology.NoticesMayBeLost));

@@ -6,6 +6,8 @@ using BanActors.Hosting;
 using BanActors.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
 
 namespace BanActors;
 
@@ -15,6 +17,7 @@ public static class BanEngineHostingExtensions
     /// <summary>
     /// The one call for an IM backend: an actor system named <paramref name="systemName"/> running the engine on one
     /// node (no network port is opened), and <see cref="IBanEngine"/> and <see cref="ISessionRegistry"/> in DI.
+    /// Akka's logs go through the host's Microsoft.Extensions.Logging, honouring <c>Logging:LogLevel</c>.
     /// <paramref name="configure"/> adds the host's own Akka setup.
     /// </summary>
     public static IServiceCollection AddBanEngine(this IServiceCollection services, BanEngineOptions options,
@@ -23,6 +26,8 @@ public static class BanEngineHostingExtensions
         services.AddAkka(systemName, (akka, sp) =>
         {
             akka.WithBanEngine(options);
+            // Akka's log lines go where the host's go, filtered by its Logging:LogLevel; configure may change it.
+            akka.WithHostLogging(sp.GetService<IConfiguration>());
             configure?.Invoke(akka, sp);
         });
         return services.AddBanEngineFacade(options);
@@ -71,7 +76,8 @@ public static class BanEngineHostingExtensions
         {
             var clock = resolver.GetService<TimeProvider>() ?? TimeProvider.System;
             var handlers = resolver.GetService<IEnumerable<IBanEventHandler>>()?.ToList() ?? [];
-            Register(registry, BanEngineActors.Start(system, options, clock, topology, handlers));
+            Register(registry, BanEngineActors.Start(system, options, clock, topology, handlers,
+                resolver.GetService<ILoggerFactory>()));
         });
         return builder;
     }

@@ -27,6 +27,9 @@ internal interface IOfflineMessageStore
     /// <summary>Removes every message sent before <paramref name="cutoff"/>; returns how many.</summary>
     Task<int> PurgeAsync(DateTimeOffset cutoff, CancellationToken cancellationToken = default);
 
+    /// <summary>How many messages are kept per app, expired or not (for the metrics).</summary>
+    Task<IReadOnlyDictionary<string, long>> CountByAppAsync(CancellationToken cancellationToken = default);
+
     /// <summary>How many messages are kept for <paramref name="user"/>, expired or not (for operators and tests).</summary>
     Task<int> CountAsync(UserKey user, CancellationToken cancellationToken = default);
 }

@@ -1,3 +1,4 @@
+using BanActors.Hosting;
 using BanActors.Messaging;
 using Microsoft.Extensions.Logging;
 
@@ -34,10 +35,12 @@ public sealed class MessageDelivery
     private readonly IPushNotifier _push;
     private readonly TimeProvider _clock;
     private readonly ILogger<MessageDelivery> _log;
+    private readonly KeptMessageCount _waiting;
 
     internal MessageDelivery(IBanEngine bans, ISessionRegistry sessions, IOfflineMessageStore store, IPushNotifier push,
-        OfflineMessagingOptions options, TimeProvider clock, ILogger<MessageDelivery> log)
+        OfflineMessagingOptions options, TimeProvider clock, ILogger<MessageDelivery> log, KeptMessageCount? waiting = null)
     {
+        _waiting = waiting ?? new KeptMessageCount();
         _bans = bans;
         _sessions = sessions;
         _store = store;
@@ -70,6 +73,7 @@ public sealed class MessageDelivery
         if (offline.Count == 0) return new PublishResult(copies, copies.Count, 0, 0);
 
         await _store.AddAsync(offline, CancellationToken.None);
+        CountKept(offline);
         foreach (var copy in offline) _sessions.NotifyKeptMessages(copy.To);
 
         var pushed = 0;
@@ -110,7 +114,12 @@ public sealed class MessageDelivery
             finally
             {
                 // Even when the connection failed mid-batch: what reached the client must not be delivered again.
-                if (written.Count > 0) await _store.DeleteAsync(written, CancellationToken.None);
+                if (written.Count > 0)
+                {
+                    await _store.DeleteAsync(written, CancellationToken.None);
+                    BanMetrics.KeptMessagesDelivered.Add(written.Count, BanMetrics.AppTag(user.AppKey));
+                    _waiting.Add(user.AppKey, -written.Count);
+                }
                 delivered += written.Count;
             }
             if (batch.Count < Options.DeliveryBatchSize) return delivered;
@@ -118,8 +127,22 @@ public sealed class MessageDelivery
     }
 
     /// <summary>Keeps messages that were queued for a session that closed before writing them.</summary>
-    public Task KeepUndeliveredAsync(IReadOnlyList<UserMessage> messages) =>
-        messages.Count == 0 ? Task.CompletedTask : _store.AddAsync(messages, CancellationToken.None);
+    public async Task KeepUndeliveredAsync(IReadOnlyList<UserMessage> messages)
+    {
+        if (messages.Count == 0) return;
+        await _store.AddAsync(messages, CancellationToken.None);
+        CountKept(messages);
+    }
+
+    private void CountKept(IReadOnlyList<UserMessage> kept)
+    {
+        foreach (var app in kept.GroupBy(m => m.To.AppKey, StringComparer.Ordinal))
+        {
+            var count = app.Count();
+            BanMetrics.KeptMessagesStored.Add(count, BanMetrics.AppTag(app.Key));
+            _waiting.Add(app.Key, count);
+        }
+    }
 
     private async Task<int> TryDeliverLiveAsync(UserMessage copy)
     {

@@ -1,3 +1,4 @@
+using BanActors.Hosting;
 using BanActors.Messaging;
 using BanActors.Storage;
 using Microsoft.Extensions.DependencyInjection;
@@ -24,6 +25,7 @@ public static class MessagingServiceCollectionExtensions
         configure?.Invoke(options);
         services.TryAddSingleton(options);
         services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<KeptMessageCount>();
         services.TryAddSingleton<IOfflineMessageStore>(sp => For(sp.GetRequiredService<BanEngineOptions>().Storage));
         services.TryAddSingleton<RecordingPushNotifier>(sp =>
             new RecordingPushNotifier(sp.GetService<ILogger<RecordingPushNotifier>>() ?? NullLogger<RecordingPushNotifier>.Instance));
@@ -35,12 +37,14 @@ public static class MessagingServiceCollectionExtensions
             sp.GetRequiredService<IPushNotifier>(),
             sp.GetRequiredService<OfflineMessagingOptions>(),
             sp.GetRequiredService<TimeProvider>(),
-            sp.GetService<ILogger<MessageDelivery>>() ?? NullLogger<MessageDelivery>.Instance));
+            sp.GetService<ILogger<MessageDelivery>>() ?? NullLogger<MessageDelivery>.Instance,
+            sp.GetRequiredService<KeptMessageCount>()));
         services.TryAddSingleton(sp => new OfflineMessagePurge(
             sp.GetRequiredService<IOfflineMessageStore>(),
             sp.GetRequiredService<OfflineMessagingOptions>(),
             sp.GetRequiredService<TimeProvider>(),
-            sp.GetService<ILogger<OfflineMessagePurge>>() ?? NullLogger<OfflineMessagePurge>.Instance));
+            sp.GetService<ILogger<OfflineMessagePurge>>() ?? NullLogger<OfflineMessagePurge>.Instance,
+            sp.GetRequiredService<KeptMessageCount>()));
         services.AddSingleton<IHostedService>(sp => new StoreInitializer(sp.GetRequiredService<IOfflineMessageStore>()));
         services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<OfflineMessagePurge>());
         return services;

@@ -1,3 +1,4 @@
+using BanActors.Hosting;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -11,8 +12,10 @@ internal sealed class OfflineMessagePurge(
     IOfflineMessageStore store,
     OfflineMessagingOptions options,
     TimeProvider clock,
-    ILogger<OfflineMessagePurge> log) : IHostedService, IAsyncDisposable
+    ILogger<OfflineMessagePurge> log,
+    KeptMessageCount? waiting = null) : IHostedService, IAsyncDisposable
 {
+    private readonly KeptMessageCount _waiting = waiting ?? new KeptMessageCount();
     private ITimer? _timer;
     private int _requested;
     private int _running;
@@ -20,6 +23,7 @@ internal sealed class OfflineMessagePurge(
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
+        BanMetrics.KeptMessageSources.Add(_waiting);
         _timer = clock.CreateTimer(_ => Request(), null, options.PurgeInterval, options.PurgeInterval);
         Request();
         return Task.CompletedTask;
@@ -29,6 +33,7 @@ internal sealed class OfflineMessagePurge(
     {
         if (_timer is not null) await _timer.DisposeAsync();
         _timer = null;
+        BanMetrics.KeptMessageSources.Remove(_waiting);
         await _current.WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
     }
 
@@ -37,6 +42,10 @@ internal sealed class OfflineMessagePurge(
     {
         var purged = await store.PurgeAsync(clock.GetUtcNow() - options.Retention, cancellationToken);
         if (purged > 0) log.LogInformation("Purged {Count} offline messages older than {Retention}", purged, options.Retention);
+        BanMetrics.KeptMessagesPurged.Add(purged);
+        // The purge does not say whose messages it removed, and in a cluster other nodes keep and deliver too.
+        _waiting.BeginRecount();
+        _waiting.EndRecount(await store.CountByAppAsync(cancellationToken));
         return purged;
     }
 

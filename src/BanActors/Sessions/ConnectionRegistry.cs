@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Event;
 using BanActors.Bans;
+using BanActors.Hosting;
 
 namespace BanActors.Sessions;
 
@@ -72,6 +73,7 @@ internal sealed class ConnectionRegistry : ReceiveActor
         if (!TryTakePending(checkedMsg.User, checkedMsg.SessionId, out var pending)) return;
         if (checkedMsg.Status.IsBanned)
         {
+            CountRefused(checkedMsg.User, "banned");
             pending.ReplyTo.Tell(Refused(checkedMsg.User, checkedMsg.SessionId, checkedMsg.Status.Until, checkedMsg.Status.Reason));
             return;
         }
@@ -83,6 +85,7 @@ internal sealed class ConnectionRegistry : ReceiveActor
     {
         if (!TryTakePending(failed.User, failed.SessionId, out var pending)) return;
         _log.Warning(failed.Cause, "Could not check the ban status of {User}; refusing the session", failed.User);
+        CountRefused(failed.User, "unavailable");
         pending.ReplyTo.Tell(new SessionRefused(failed.User, failed.SessionId, ConnectionCodes.ServerUnavailable,
             "SERVER_UNAVAILABLE"));
     }
@@ -134,6 +137,9 @@ internal sealed class ConnectionRegistry : ReceiveActor
 
     private void KickAll(BanStarted started)
     {
+        using var span = started.Trace == default
+            ? null
+            : BanTracing.Source.StartActivity("kick", System.Diagnostics.ActivityKind.Internal, started.Trace);
         var kicked = 0;
         if (_live.Remove(started.User, out var sessions))
         {
@@ -147,7 +153,10 @@ internal sealed class ConnectionRegistry : ReceiveActor
         {
             foreach (var (sessionId, pending) in pendings)
                 pending.ReplyTo.Tell(Refused(started.User, sessionId, started.Until, started.Reason));
+            CountRefused(started.User, "banned", pendings.Count);
         }
+        if (kicked > 0) BanMetrics.SessionsKicked.Add(kicked, BanMetrics.AppTag(started.User.AppKey));
+        span?.SetTag("banactors.sessions", kicked);
         if (kicked > 0) _log.Info("Kicked {Count} sessions of banned user {User}", kicked, started.User);
     }
 
@@ -162,6 +171,9 @@ internal sealed class ConnectionRegistry : ReceiveActor
             _log.Warning(ex, "Session {SessionId} failed while being kicked", session.SessionId);
         }
     }
+
+    private static void CountRefused(UserKey user, string cause, int count = 1) =>
+        BanMetrics.ConnectsRefused.Add(count, BanMetrics.AppTag(user.AppKey), new KeyValuePair<string, object?>(BanMetrics.Cause, cause));
 
     private static SessionRefused Refused(UserKey user, string sessionId, DateTimeOffset? until, string? banReason) =>
         new(user, sessionId, ConnectionCodes.UserBlocked, ConnectionCodes.UserBlockedReason, until, banReason);

@@ -178,6 +178,11 @@ public sealed class LogCapture : ILoggerProvider
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception,
             Func<TState, Exception?, string> formatter) =>
-            lines.Enqueue($"{logLevel} {category}: {formatter(state, exception)} {exception}");
+            lines.Enqueue($"{logLevel} {category}: {formatter(state, exception)} {exception}" + Fields(state));
+
+        // The structured fields too: a secret may sit in a field that the message does not show.
+        private static string Fields<TState>(TState state) => state is IEnumerable<KeyValuePair<string, object?>> fields
+            ? " {" + string.Join(", ", fields.Select(f => $"{f.Key}={f.Value}")) + "}"
+            : "";
     }
 }

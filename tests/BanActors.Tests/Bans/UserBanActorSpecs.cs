@@ -98,6 +98,26 @@ public sealed class UserBanActorSpecs(ITestOutputHelper output) : DatabaseSpecs(
     }
 
     [Fact]
+    public async Task A_command_that_starts_the_actor_after_a_restart_comes_after_the_expiry_of_a_ban_that_ended_while_down()
+    {
+        var clock = EngineHost.NewClock();
+        DateTimeOffset first;
+        await using (var before = EngineHost.Start(Database, clock))
+        {
+            first = (await before.Engine.BanAsync(Alice, 5)).Until;
+        }
+
+        clock.Advance(TimeSpan.FromMinutes(10));
+        await using var after = EngineHost.Start(Database, clock);
+        // The re-ban is the first command: it waits while the actor recovers, and must find the old ban recorded as ended.
+        var second = await after.Engine.BanAsync(Alice, 3);
+
+        var history = (await after.Engine.GetHistoryAsync(Alice)).Entries.Reverse().Select(e => (e.Action, e.Time)).ToList();
+        Assert.Equal([(BanAction.Block, EngineHost.Epoch), (BanAction.Expire, first), (BanAction.Block, second.Until.AddMinutes(-3))],
+            history);
+    }
+
+    [Fact]
     public async Task A_reban_replaces_the_end_time()
     {
         await using var host = EngineHost.Start(Database, EngineHost.NewClock());
