@@ -16,6 +16,8 @@ switch ($Target) {
     'build' { Invoke-Dotnet @('build', 'BanActors.sln', '-c', 'Release') }
     'test' { Invoke-Dotnet (@('test', 'BanActors.sln') + $Rest) }
     'bench' { Invoke-Dotnet (@('run', '-c', 'Release', '--project', 'bench/BanActors.Bench', '--') + $Rest) }
-    'pack' { Invoke-Dotnet @('pack', 'src/BanActors/BanActors.csproj', '-c', 'Release', '-o', 'artifacts') }
+    # The NuGet packages (packages.slnf: BanActors, BanActors.PostgreSql, BanActors.Cluster) into artifacts/packages;
+    # e.g. `pack -- -p:VersionSuffix=preview.1`.
+    'pack' { Invoke-Dotnet (@('pack', 'packages.slnf', '-c', 'Release', '-o', 'artifacts/packages') + $Rest) }
     'cluster-demo' { & bash ./scripts/cluster-demo.sh @Rest; if ($LASTEXITCODE -ne 0) { throw 'cluster demo failed' } }
 }

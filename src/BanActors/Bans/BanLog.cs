@@ -1,3 +1,5 @@
+using System.Text;
+
 namespace BanActors;
 
 /// <summary>A query of the app-wide ledger, newest first; every filter is optional.</summary>
@@ -13,5 +15,11 @@ public sealed record BanLogEntry(string UserId, BanAction Action, DateTimeOffset
 /// <summary>A page of the app-wide ledger, newest first; <paramref name="NextCursor"/> is null on the last page.</summary>
 public sealed record BanLogPage(IReadOnlyList<BanLogEntry> Entries, string? NextCursor)
 {
-    public override string ToString() => $"BanLogPage {{ Count = {Entries.Count}, NextCursor = {NextCursor} }}";
+    private bool PrintMembers(StringBuilder builder)
+    {
+        builder.Append("Entries = ");
+        Printing.Items(builder, Entries);
+        builder.Append(", NextCursor = ").Append(NextCursor);
+        return true;
+    }
 }

@@ -1,3 +1,5 @@
+using System.Text;
+
 namespace BanActors;
 
 /// <summary>Why a ban ended.</summary>
@@ -36,8 +38,12 @@ public sealed record ActiveBan(string UserId, DateTimeOffset Until, DateTimeOffs
 /// <summary>A page of running bans, by end time descending; <paramref name="Total"/> counts every running ban of the app.</summary>
 public sealed record ActiveBanPage(IReadOnlyList<ActiveBan> Bans, int Total = 0)
 {
-    public override string ToString() =>
-        $"ActiveBanPage {{ Total = {Total}, Count = {Bans.Count}{(Bans.Count > 0 ? ", Bans = [" + string.Join(", ", Bans.Take(5)) + (Bans.Count > 5 ? ", …" : "") + "]" : "")} }}";
+    private bool PrintMembers(StringBuilder builder)
+    {
+        builder.Append("Total = ").Append(Total).Append(", Bans = ");
+        Printing.Items(builder, Bans);
+        return true;
+    }
 }
 
 /// <summary>What a ledger entry records.</summary>
@@ -63,5 +69,11 @@ public sealed record BanHistoryEntry(BanAction Action, DateTimeOffset Time, int?
 /// <summary>A page of a user's ban history, newest first; <paramref name="NextCursor"/> is null on the last page.</summary>
 public sealed record BanHistoryPage(UserKey User, IReadOnlyList<BanHistoryEntry> Entries, string? NextCursor)
 {
-    public override string ToString() => $"BanHistoryPage {{ User = {User}, Count = {Entries.Count}, NextCursor = {NextCursor} }}";
+    private bool PrintMembers(StringBuilder builder)
+    {
+        builder.Append("User = ").Append(User).Append(", Entries = ");
+        Printing.Items(builder, Entries);
+        builder.Append(", NextCursor = ").Append(NextCursor);
+        return true;
+    }
 }

@@ -8,9 +8,16 @@ namespace BanActors;
 /// </summary>
 public static class BanRules
 {
+    /// <summary>The shortest ban, in minutes.</summary>
     public const int MinMinutes = 1;
+
+    /// <summary>The longest ban, in minutes (30 days).</summary>
     public const int MaxMinutes = 43_200;
+
+    /// <summary>The longest valid user id, in characters.</summary>
     public const int MaxUserIdLength = 64;
+
+    /// <summary>The longest valid app key, in characters.</summary>
     public const int MaxAppKeyLength = 64;
 
     /// <summary>The largest page of the block list (and what an unpaged query returns at most).</summary>

@@ -20,5 +20,6 @@ public sealed record UserKey(string AppKey, string UserId)
         return new UserKey(Uri.UnescapeDataString(entityId[..colon]), Uri.UnescapeDataString(entityId[(colon + 1)..]));
     }
 
+    /// <summary><c>appKey/userId</c>.</summary>
     public override string ToString() => $"{AppKey}/{UserId}";
 }

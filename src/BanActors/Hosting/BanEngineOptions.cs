@@ -6,6 +6,7 @@ namespace BanActors;
 /// </summary>
 public sealed class BanEngineOptions
 {
+    /// <summary>Where the journal lives: SQLite by default; PostgreSQL with the BanActors.PostgreSql package.</summary>
     public StorageOptions Storage { get; set; } = new();
 
     /// <summary>A user actor with no command for this long stops; running bans are kept by the expiry index.</summary>

@@ -50,6 +50,7 @@ public sealed class MessageDelivery
         _log = log;
     }
 
+    /// <summary>The settings this delivery runs with.</summary>
     public OfflineMessagingOptions Options { get; }
 
     /// <summary>

@@ -1,5 +1,6 @@
 using BanActors.Hosting;
 using BanActors.Messaging;
+using BanActors.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -50,12 +51,8 @@ public static class MessagingServiceCollectionExtensions
     }
 
     /// <summary>The offline store on the same database as the journal that <paramref name="storage"/> selects.</summary>
-    internal static IOfflineMessageStore For(StorageOptions storage) => storage.Provider switch
-    {
-        StorageProvider.Sqlite => new SqliteOfflineMessageStore(storage.ConnectionString),
-        StorageProvider.PostgreSql => new PostgreSqlOfflineMessageStore(storage.ConnectionString),
-        _ => throw new ArgumentOutOfRangeException(nameof(storage), storage.Provider, "unknown storage provider"),
-    };
+    internal static IOfflineMessageStore For(StorageOptions storage) =>
+        StorageDrivers.For(storage.Provider).CreateOfflineMessageStore(storage.ConnectionString);
 
     // Creates the table at start, so a misconfigured database fails the start rather than the first message.
     private sealed class StoreInitializer(IOfflineMessageStore store) : IHostedService

@@ -10,6 +10,7 @@ namespace BanActors;
 /// </summary>
 public interface IPushNotifier
 {
+    /// <summary>Sends the push for <paramref name="message"/>; a failure is logged and does not lose the kept message.</summary>
     Task NotifyAsync(UserMessage message, CancellationToken cancellationToken = default);
 }
 
@@ -25,6 +26,7 @@ public sealed class RecordingPushNotifier(ILogger<RecordingPushNotifier> log) : 
     /// <summary>Pushes recorded for one user since start.</summary>
     public int CountFor(UserKey user) => _byUser.TryGetValue(user, out var count) ? count : 0;
 
+    /// <inheritdoc />
     public Task NotifyAsync(UserMessage message, CancellationToken cancellationToken = default)
     {
         _byUser.AddOrUpdate(message.To, 1, (_, count) => count + 1);

@@ -44,6 +44,7 @@ public static class ConnectionCodes
     /// <summary>RC_CONN_USER_BLOCKED.</summary>
     public const int UserBlocked = 31009;
 
+    /// <summary>The reason text sent with <see cref="UserBlocked"/>.</summary>
     public const string UserBlockedReason = "USER_BLOCKED";
 }
 
@@ -51,6 +52,7 @@ public static class ConnectionCodes
 /// <summary>The answer to <see cref="ISessionRegistry.RegisterSessionAsync"/>.</summary>
 public abstract record SessionAdmission(UserKey User, string SessionId)
 {
+    /// <summary>True for <see cref="SessionAccepted"/>: the session may stay open.</summary>
     public bool IsAccepted => this is SessionAccepted;
 }
 

@@ -1,7 +1,5 @@
 using System.Data.Common;
 using System.Text;
-using Microsoft.Data.Sqlite;
-using Npgsql;
 
 namespace BanActors.Storage;
 
@@ -32,9 +30,9 @@ internal static class RecoveryReads
     {
         if (string.IsNullOrEmpty(connectionString)) return null;
         if (providerName.StartsWith("SQLite", StringComparison.OrdinalIgnoreCase))
-            return () => new SqliteConnection(connectionString);
+            return () => StorageDrivers.For(StorageProvider.Sqlite).CreateConnection(connectionString);
         if (providerName.StartsWith("PostgreSQL", StringComparison.OrdinalIgnoreCase))
-            return () => new NpgsqlConnection(connectionString);
+            return () => StorageDrivers.For(StorageProvider.PostgreSql).CreateConnection(connectionString);
         return null;
     }
 

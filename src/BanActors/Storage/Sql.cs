@@ -1,6 +1,4 @@
 using System.Data.Common;
-using Microsoft.Data.Sqlite;
-using Npgsql;
 
 namespace BanActors.Storage;
 
@@ -10,9 +8,7 @@ internal static class Sql
     /// <summary>An open connection of <paramref name="provider"/>; disposed again if opening fails.</summary>
     public static async Task<DbConnection> OpenAsync(StorageProvider provider, string connectionString, CancellationToken cancellationToken)
     {
-        DbConnection connection = provider == StorageProvider.PostgreSql
-            ? new NpgsqlConnection(connectionString)
-            : new SqliteConnection(connectionString);
+        var connection = StorageDrivers.For(provider).CreateConnection(connectionString);
         try
         {
             await connection.OpenAsync(cancellationToken);

@@ -6,7 +6,7 @@ public enum StorageProvider
     /// <summary>An embedded SQLite file; the default, created on first start.</summary>
     Sqlite,
 
-    /// <summary>A PostgreSQL server (15 or later); for production and clusters.</summary>
+    /// <summary>A PostgreSQL server (15 or later); for production and clusters. Needs the BanActors.PostgreSql package.</summary>
     PostgreSql,
 }
 
@@ -26,8 +26,10 @@ public enum SqliteSynchronous
 /// <summary>The one place that decides the storage: provider and connection string.</summary>
 public sealed class StorageOptions
 {
+    /// <summary>SQLite (built in) or PostgreSQL (needs the BanActors.PostgreSql package).</summary>
     public StorageProvider Provider { get; set; } = StorageProvider.Sqlite;
 
+    /// <summary>The ADO.NET connection string of <see cref="Provider"/>; a relative SQLite path is under the working directory.</summary>
     public string ConnectionString { get; set; } = "Data Source=data/banactors.db";
 
     /// <summary>SQLite only: how durable each commit is; see <see cref="BanActors.SqliteSynchronous"/>.</summary>
