@@ -59,14 +59,23 @@ public sealed class SampleBackendSpecs(ITestOutputHelper output) : IDisposable
         using var backend = Dotnet.Start(run, Path.Combine(sample, "bin", "Release", "net10.0", "ImBackend.dll"),
             "--urls", $"http://127.0.0.1:{port}", "--BanDatabase", $"Data Source={Path.Combine(run, "bans.db")}");
         var log = new StringBuilder();
-        backend.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.AppendLine(e.Data); };
+        // The host says when it listens ("Application started", Microsoft.Hosting.Lifetime): no polling.
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        backend.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is null) return;
+            lock (log) log.AppendLine(e.Data);
+            if (e.Data.Contains("Application started", StringComparison.Ordinal)) started.TrySetResult();
+        };
         backend.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.AppendLine(e.Data); };
         backend.BeginOutputReadLine();
         backend.BeginErrorReadLine();
         try
         {
             using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = StepTimeout };
-            await WaitUntilListeningAsync(http, backend);
+            var exited = backend.WaitForExitAsync();
+            Assert.True(await Task.WhenAny(started.Task, exited).WaitAsync(TimeSpan.FromSeconds(60)) == started.Task,
+                "the sample backend exited at start");
 
             using var alice = new ClientWebSocket();
             using (var connecting = new CancellationTokenSource(StepTimeout))
@@ -135,26 +144,6 @@ public sealed class SampleBackendSpecs(ITestOutputHelper output) : IDisposable
             File.Copy(file, target);
         }
         return Path.Combine(_temp, "samples", "ImBackend");
-    }
-
-    private static async Task WaitUntilListeningAsync(HttpClient http, Process backend)
-    {
-        var deadline = Stopwatch.StartNew();
-        while (true)
-        {
-            Assert.False(backend.HasExited, "the sample backend exited at start");
-            try
-            {
-                using var answer = await http.GetAsync("/sessions");
-                if (answer.IsSuccessStatusCode) return;
-            }
-            catch (HttpRequestException)
-            {
-                // Not listening yet.
-            }
-            if (deadline.Elapsed > TimeSpan.FromSeconds(60)) throw new TimeoutException("the sample backend did not start listening");
-            await Task.Delay(200);
-        }
     }
 
     private static async Task<JsonElement> ReceiveFrameAsync(ClientWebSocket socket)

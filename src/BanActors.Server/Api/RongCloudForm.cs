@@ -46,25 +46,23 @@ public static class RongCloudForm
     /// </summary>
     public static IReadOnlyList<string> RequiredUserIds(this RongCloudContext context, int maxCount, string name = "userId")
     {
-        var values = context.RequiredList(name, maxCount, BanRules.MaxUserIdLength * 4);
+        var values = context.RequiredList(name, maxCount, BanRules.MaxUserIdLength);
         foreach (var value in values) CheckUserId(name, value);
         return values;
     }
 
     /// <summary>One user id, given once (see <see cref="RequiredUserIds"/> for the rule).</summary>
     public static string RequiredUserId(this RongCloudContext context, string name = "userId") =>
-        CheckUserId(name, context.RequiredString(name, BanRules.MaxUserIdLength * 4));
+        CheckUserId(name, context.RequiredString(name, BanRules.MaxUserIdLength));
 
     /// <summary>An optional user id (a filter); null when absent or empty.</summary>
     public static string? OptionalUserId(this RongCloudContext context, string name = "userId") =>
-        context.OptionalString(name, BanRules.MaxUserIdLength * 4) is { } value ? CheckUserId(name, value) : null;
+        context.OptionalString(name, BanRules.MaxUserIdLength) is { } value ? CheckUserId(name, value) : null;
 
-    private static string CheckUserId(string name, string value)
-    {
-        if (BanRules.UserIdProblem(value, name) is not { } problem) return value;
-        var code = problem.Contains("longer", StringComparison.Ordinal) ? ErrorCodes.TooLong : ErrorCodes.BadParameter;
-        throw new RongCloudRequestException(code, problem);
-    }
+    private static string CheckUserId(string name, string value) =>
+        BanRules.UserIdProblem(value, name, out var tooLong) is { } problem
+            ? throw new RongCloudRequestException(tooLong ? ErrorCodes.TooLong : ErrorCodes.BadParameter, problem)
+            : value;
 
     /// <summary>An integer from <paramref name="min"/> to <paramref name="max"/>, given once.</summary>
     public static int RequiredInt(this RongCloudContext context, string name, int min, int max) =>

@@ -330,7 +330,7 @@ internal static class ConsoleEndpoints
         if (users.Count > UserEndpoints.MaxUsersPerRequest)
             throw new ConsoleInputException("userIds", $"At most {UserEndpoints.MaxUsersPerRequest} user ids at once; you entered {users.Count}.");
         foreach (var user in users)
-            if (BanRules.UserIdProblem(user, "user id") is { } problem)
+            if (BanRules.UserIdProblem(user, "user id", out _) is { } problem)
                 throw new ConsoleInputException("userIds",
                     $"The user id \"{(user.Length > 16 ? user[..16] + "…" : user)}\": {problem}.");
         return users;
@@ -355,7 +355,7 @@ internal static class ConsoleEndpoints
     private static async Task<IResult> UserAsync(ConsoleRequest request)
     {
         var userId = request.Http.Request.RouteValues["userId"] as string ?? "";
-        if (BanRules.UserIdProblem(userId, "user id") is { } problem)
+        if (BanRules.UserIdProblem(userId, "user id", out _) is { } problem)
             throw new ConsoleInputException("userId", $"A {problem}: it has 1 to {BanRules.MaxUserIdLength} bytes in UTF-8.");
         var cursor = Text(request.Http.Request.Query["cursor"], "cursor", 32);
         var user = new UserKey(request.AppKey, userId);

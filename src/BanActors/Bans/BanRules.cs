@@ -54,19 +54,18 @@ public static class BanRules
         if (string.IsNullOrEmpty(user.AppKey)) return "appKey is required";
         if (!IsValidAppKey(user.AppKey))
             return $"appKey must be 1 to {MaxAppKeyLength} letters, digits, '_' or '.'";
-        return UserIdProblem(user.UserId, "userId");
+        return UserIdProblem(user.UserId, "userId", out _);
     }
 
     /// <summary>
     /// Why <paramref name="userId"/> is not a valid user id, or null when it is: 1 to <see cref="MaxUserIdLength"/>
     /// bytes in UTF-8 (RongCloud's limit), valid Unicode, no control characters, no leading or trailing whitespace.
-    /// Ids are compared exactly (ordinal).
+    /// Ids are compared exactly (ordinal). <paramref name="tooLong"/> tells a length problem from the others.
     /// </summary>
-    internal static string? UserIdProblem(string? userId, string name)
+    internal static string? UserIdProblem(string? userId, string name, out bool tooLong)
     {
+        tooLong = false;
         if (string.IsNullOrEmpty(userId)) return $"{name} is required";
-        // Checked before the byte count: an encoder would turn a lone surrogate into three bytes of U+FFFD.
-        if (userId.Length > MaxUserIdLength * 4) return $"{name} is longer than {MaxUserIdLength} bytes";
         foreach (var c in userId)
             if (char.IsControl(c)) return $"{name} must not contain control characters";
         if (char.IsWhiteSpace(userId[0]) || char.IsWhiteSpace(userId[^1]))
@@ -74,13 +73,15 @@ public static class BanRules
         int bytes;
         try
         {
+            // Strict: an encoder would otherwise turn a lone surrogate into the three bytes of U+FFFD.
             bytes = StrictUtf8.GetByteCount(userId);
         }
         catch (EncoderFallbackException)
         {
             return $"{name} is not valid Unicode";
         }
-        return bytes > MaxUserIdLength ? $"{name} is longer than {MaxUserIdLength} bytes in UTF-8" : null;
+        tooLong = bytes > MaxUserIdLength;
+        return tooLong ? $"{name} is longer than {MaxUserIdLength} bytes in UTF-8" : null;
     }
 
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);

@@ -2,9 +2,9 @@ using System.Diagnostics;
 using Akka.Actor;
 using Akka.Event;
 using Akka.Persistence;
-using BanActors.Storage;
 using Akka.Persistence.Journal;
 using BanActors.Hosting;
+using BanActors.Storage;
 
 namespace BanActors.Bans;
 

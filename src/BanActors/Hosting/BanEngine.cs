@@ -40,7 +40,7 @@ internal sealed class BanEngine(BanEngineActors actors, TimeSpan askTimeout, Act
             .Select(i => GetStatusAsync(new UserKey(WarmUpAppKey, $"warm-up-{i}"), cancellationToken)));
         try
         {
-            await JournalWarmUp.RunAsync(system, askTimeout, cancellationToken);
+            await JournalWarmUps.RunAsync(system, askTimeout, cancellationToken);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {

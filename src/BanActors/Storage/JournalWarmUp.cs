@@ -10,6 +10,17 @@ namespace BanActors.Storage;
 /// about half a second for the first single row on 2 cores), then deletes them. The rows are opaque bytes under a persistence id of their
 /// own, untagged, so no read side (the expiry index, the ledger, the event feed) ever sees them: no ban is written.
 /// </summary>
+internal static class JournalWarmUps
+{
+    /// <summary>Completes once the rows are written and deleted; fails (or times out) if the journal cannot write.</summary>
+    public static Task RunAsync(ActorSystem system, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var warmUp = system.ActorOf(Props.Create(() => new JournalWarmUp()));
+        return warmUp.Ask<Done>(JournalWarmUp.Run.Instance, timeout, cancellationToken);
+    }
+}
+
+/// <inheritdoc cref="JournalWarmUps"/>
 internal sealed class JournalWarmUp : UntypedPersistentActor
 {
     /// <summary>Not of the form <c>ban-{app}-{user}</c>, so no user's journal is touched.</summary>
@@ -21,13 +32,6 @@ internal sealed class JournalWarmUp : UntypedPersistentActor
     private int _persisted;
 
     public override string PersistenceId => Id;
-
-    /// <summary>Completes once the rows are written and deleted; fails (or times out) if the journal cannot write.</summary>
-    public static Task RunAsync(ActorSystem system, TimeSpan timeout, CancellationToken cancellationToken)
-    {
-        var warmUp = system.ActorOf(Akka.Actor.Props.Create(() => new JournalWarmUp()));
-        return warmUp.Ask<Done>(Run.Instance, timeout, cancellationToken);
-    }
 
     protected override void OnRecover(object message)
     {
@@ -66,7 +70,7 @@ internal sealed class JournalWarmUp : UntypedPersistentActor
     // About a ban event's size; byte arrays have Akka's own serializer.
     private static byte[] Row() => new byte[64];
 
-    private sealed class Run
+    internal sealed class Run
     {
         public static readonly Run Instance = new();
     }

@@ -92,6 +92,8 @@ public sealed class StoreFaultSpecs
         }
 
         // The journal's circuit breaker lets a call through every 5 s: recovery within seconds, without a restart.
+        // That breaker runs on Akka's own scheduler and the store comes back in real time, so this waits (bounded);
+        // the engine's timers (the expiry above) move on the test's clock.
         var after = await PollAsync(() => a.PostAsync("/user/block.json", ("userId", "after"), ("minute", "10")),
             r => r.Status != HttpStatusCode.InternalServerError);
         Assert.True(after.Body == "{\"code\":200}", after + "\n" + string.Join("\n", server.Logs.Lines
