@@ -6,7 +6,7 @@ namespace BanActors.Storage;
 
 /// <summary>
 /// Takes the journal's write path once before a host serves requests: one single-row write and one batch of
-/// <see cref="BatchRows"/> rows (the plugin inserts one row and a batch by different code, each slow the first time:
+/// <see cref="JournalWarmUp.BatchRows"/> rows (the plugin inserts one row and a batch by different code, each slow the first time:
 /// about half a second for the first single row on 2 cores), then deletes them. The rows are opaque bytes under a persistence id of their
 /// own, untagged, so no read side (the expiry index, the ledger, the event feed) ever sees them: no ban is written.
 /// </summary>

@@ -8,6 +8,8 @@ namespace BanActors.Server.Tests.OperatorConsole;
 /// <summary>The console's API over HTTP, without a browser: sign-in, lockout, antiforgery, per-app permission.</summary>
 public sealed class ConsoleApiSpecs(ConsoleServer fixture) : IClassFixture<ConsoleServer>
 {
+    private static readonly string[] BothUsers = ["api-u1", "api-u2"];
+
     private ServerHost Server => fixture.Server;
 
     private ConsoleClient NewClient() => new(Server.Address);
@@ -136,7 +138,7 @@ public sealed class ConsoleApiSpecs(ConsoleServer fixture) : IClassFixture<Conso
         Assert.False(user.Json.GetProperty("online").GetBoolean());
         Assert.Equal(0, user.Json.GetProperty("keptMessages").GetInt32());
 
-        Assert.Equal(200, (await client.PostAsync($"/console/api/apps/{TestApps.A.AppKey}/unbans", new { userIds = new[] { "api-u1", "api-u2" } })).Code);
+        Assert.Equal(200, (await client.PostAsync($"/console/api/apps/{TestApps.A.AppKey}/unbans", new { userIds = BothUsers })).Code);
         Assert.False((await Server.Engine.GetStatusAsync(new UserKey(TestApps.A.AppKey, "api-u1"))).IsBanned);
     }
 

@@ -1,6 +1,6 @@
 using System.Reflection;
-using System.Runtime.CompilerServices;
 using BanActors.Cluster;
+using BanActors.Testing;
 using PublicApiGenerator;
 
 namespace BanActors.Tests.PublicApi;
@@ -58,5 +58,5 @@ public sealed class PublicApiSpecs
             || r.StartsWith("Akka.Cluster", StringComparison.Ordinal) || r.StartsWith("Akka.Remote", StringComparison.Ordinal));
     }
 
-    private static string Folder([CallerFilePath] string path = "") => Path.GetDirectoryName(path)!;
+    private static string Folder() => RepoPaths.Under("tests", "BanActors.Tests", "PublicApi");
 }
