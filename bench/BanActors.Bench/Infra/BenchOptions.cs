@@ -36,9 +36,10 @@ public sealed class BenchOptions
                                cluster-n 1000, cluster-kick-n 300, cluster-loss-n 2000,
                                cluster-index-n 10000)
           --inproc-cases first only first bans in the in-process ramp (for profiling)
-          --inproc-listen M    off (default), on or both: run the in-process ramp with a MeterListener and an
-                               ActivityListener on the engine's meter and activity source (an exporter's cost
-                               without its I/O); both runs the ramp without, then with, for a side-by-side
+          --inproc-listen M    off (default), on or both: run the in-process ramp with the OpenTelemetry SDK
+                               collecting the engine's meter and spans (counting exporters: the SDK's cost
+                               without network I/O); both runs the ramp without, then with, for a side-by-side
+          --inproc-rounds R    with --inproc-listen both: alternate off/on R times, figures are medians (default 1)
           --journal-sync S     FULL (default: the engine as shipped) or NORMAL (adds SqliteConnectionPragmas) for
                                the in-process engine scenarios (inproc, connect-gate, unban, restart)
           --akka-loglevel L    Akka log level during runs (default WARNING; the engine logs every ban at INFO)

@@ -33,16 +33,6 @@ public sealed class UnbanTimeliness : IScenario
         }
     }
 
-    private sealed class EndedObserver(Action<BanEnded> onEnded) : UntypedActor
-    {
-        protected override void PreStart() => Context.System.EventStream.Subscribe(Self, typeof(BanEnded));
-
-        protected override void OnReceive(object message)
-        {
-            if (message is BanEnded e) onEnded(e);
-        }
-    }
-
     public async Task RunAsync(BenchOptions options, Report report)
     {
         foreach (var n in options.UnbanN) await RunOnce(n, options, report);
