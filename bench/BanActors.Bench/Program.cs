@@ -42,6 +42,7 @@ IScenario[] all =
     new CrashCyclesScenario(),
     new LedgerLogPages(),
     new FeedExpiryLag(),
+    new LedgerCost(),
 ];
 var selected = options.Scenarios;
 foreach (var name in selected.Where(s => s != "all" && all.All(x => x.Name != s)))

@@ -13,7 +13,7 @@ public sealed class BenchOptions
         dotnet run -c Release --project bench/BanActors.Bench -- [flags]
           --scenario a,b,...   which scenarios (default: all). Names:
                                ceiling-sqlite, ceiling-kestrel, inproc, connect-gate, http, redis,
-                               unban, restart, kick, cluster, crash-cycles, ledger-log, feed
+                               unban, restart, kick, cluster, crash-cycles, ledger-log, feed, ledger-cost
           --n N                operations per load step for the throughput scenarios (default 10000)
           --ramp 1,16,256,1024 in-flight levels for the in-process ramp (default 1,16,256,1024)
           --unban-n 10000,100000  bans that end in the same second, one run per value (default 10000,100000)
@@ -29,6 +29,8 @@ public sealed class BenchOptions
           --crash-cycles N     crash-cycles: SIGKILLs of the real server under load (default 20; quick 5)
           --crash-load-seconds S, --crash-in-flight C  load before each kill (default 3 s) and requests in flight (24)
           --ledger-entries N   ledger-log: entries in the ledger before its pages are timed (default 1000000; quick 200000)
+          --ledger-rounds R    ledger-cost: alternating rounds with and without the ledger's projection (default 3;
+                               at --n bans, one --ramp level, default 256 in flight)
           --feed-n N           feed: bans ending together whose expiry events are timed (default 10000; quick 2000)
           --max-seconds S      time bound of one load step (default 60)
           --http-connections C HTTP connections of the load client (default 64)

@@ -107,7 +107,10 @@ internal sealed class LedgerProjection : ReceiveActor
             })
             .SelectAsync(1, async rows =>
             {
-                await store.AddAsync(rows, CancellationToken.None).ConfigureAwait(false);
+                // Off the stream's thread: Microsoft.Data.Sqlite's async methods run synchronously, so an inline write
+                // would block the stage, complete before Batch sees the next row, and make every batch one row (one
+                // commit per event: 10,000 expiries took 17 s to reach the ledger instead of 0.1 s after their unbans).
+                await Task.Run(() => store.AddAsync(rows, CancellationToken.None)).ConfigureAwait(false);
                 signal.Pulse();
                 return NotUsed.Instance;
             })

@@ -45,8 +45,9 @@ internal sealed record BanEngineActors(IActorRef Bans, IActorRef Index, IActorRe
         var index = topology.StartIndex(system, ActiveBanIndex.Props(bans, clock, BanEngineConfig.QueryPluginId,
             options.MaxExpiriesInFlight, followJournal: topology.NoticesMayBeLost));
         var ledger = new LedgerStore(options.Storage);
-        topology.StartOnce(system, LedgerProjection.Props(ledger, clock, BanEngineConfig.QueryPluginId,
-            options.LedgerRetention), "ban-ledger");
+        if (options.RunsLedger)
+            topology.StartOnce(system, LedgerProjection.Props(ledger, clock, BanEngineConfig.QueryPluginId,
+                options.LedgerRetention), "ban-ledger");
         if (handlers is { Count: > 0 }) StartFeed(system, options, clock, topology, ledger, handlers);
         var registry = system.ActorOf(ConnectionRegistry.Props(bans, options.AskTimeout), ConnectionRegistry.Name);
         return new BanEngineActors(bans, index, registry, topology.StartSessions(system, registry));

@@ -31,6 +31,12 @@ public sealed class BanEngineOptions
     public TimeSpan? LedgerRetention { get; set; }
 
     /// <summary>
+    /// Off only to measure what the ledger's projection costs (the bench's <c>ledger-cost</c>): without it the
+    /// history, the log and the event feed stay empty.
+    /// </summary>
+    internal bool RunsLedger { get; set; } = true;
+
+    /// <summary>
     /// How long an event handler (<see cref="IBanEventHandler"/>, e.g. a webhook) is retried on one event, with
     /// exponential backoff from 1 s up to <see cref="EventRetryMaxDelay"/>, before the event becomes a dead letter.
     /// </summary>
