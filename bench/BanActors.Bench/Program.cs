@@ -39,6 +39,7 @@ IScenario[] all =
     new Restart(),
     new KickLatency(),
     new ClusterScenario(),
+    new Soak(),
 ];
 var selected = options.Scenarios;
 foreach (var name in selected.Where(s => s != "all" && all.All(x => x.Name != s)))

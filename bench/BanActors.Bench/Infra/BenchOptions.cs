@@ -13,7 +13,7 @@ public sealed class BenchOptions
         dotnet run -c Release --project bench/BanActors.Bench -- [flags]
           --scenario a,b,...   which scenarios (default: all). Names:
                                ceiling-sqlite, ceiling-kestrel, inproc, connect-gate, http, redis,
-                               unban, restart, kick, cluster
+                               unban, restart, kick, cluster, soak
           --n N                operations per load step for the throughput scenarios (default 10000)
           --ramp 1,16,256,1024 in-flight levels for the in-process ramp (default 1,16,256,1024)
           --unban-n 10000,100000  bans that end in the same second, one run per value (default 10000,100000)
@@ -26,6 +26,12 @@ public sealed class BenchOptions
           --cluster-index-n N  cluster: running bans for the index cost step (rebuild time, heap; default 100000; 0 skips)
           --cluster-heartbeat-pause S, --cluster-stable-after S  cluster failure detector / split-brain timing
                                (default 15 s as the tests use for 3 nodes on 2 cores / 20 s, the engine's default)
+          --soak-minutes M     soak: minutes of mixed load on the real server (default 30; --quick 3)
+          --soak-rate R        soak: operations started per second (default 100)
+          --soak-in-flight C   soak: operations in flight at most (default 16)
+          --soak-users U       soak: distinct users (default 2000; --quick 500)
+          --soak-sessions S    soak: WebSocket sessions open at most (default 100; --quick 50)
+          --soak-idle-seconds S  soak: idle time after the load before the last sample (default 60; --quick 20)
           --max-seconds S      time bound of one load step (default 60)
           --http-connections C HTTP connections of the load client (default 64)
           --quick              small sizes for development (n 2000, unban 2000, restart 10000, kick 200,
