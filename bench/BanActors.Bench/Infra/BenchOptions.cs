@@ -29,7 +29,7 @@ public sealed class BenchOptions
           --soak-minutes M     soak: minutes of mixed load on the real server (default 30; --quick 3)
           --soak-rate R        soak: operations started per second (default 100)
           --soak-in-flight C   soak: operations in flight at most (default 16)
-          --soak-users U       soak: distinct users (default 2000; --quick 500)
+          --soak-users U       soak: distinct users (default 10000; --quick 2000)
           --soak-sessions S    soak: WebSocket sessions open at most (default 100; --quick 50)
           --soak-idle-seconds S  soak: idle time after the load before the last sample (default 60; --quick 20)
           --max-seconds S      time bound of one load step (default 60)

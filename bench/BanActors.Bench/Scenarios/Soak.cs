@@ -269,23 +269,41 @@ public sealed class Soak : IScenario
             socket.Dispose();
         }
 
+        /// <summary>
+        /// Reads the session until it closes. When the hold ends the client starts a normal close from another task
+        /// (cancelling a receive would abort the socket, not close it) and the loop reads the server's answer.
+        /// </summary>
         private async Task HoldAsync(ClientWebSocket socket, int i, TimeSpan hold)
         {
             var buffer = new byte[8192];
-            using var until = CancellationTokenSource.CreateLinkedTokenSource(Stopping);
-            until.CancelAfter(hold);
             var kicked = false;
+            var leaving = 0;
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(Stopping);
+            // Bounded whatever happens: the hold, the close handshake, and a margin.
+            deadline.CancelAfter(hold + TimeSpan.FromSeconds(15));
+            _ = Task.Delay(hold, Stopping).ContinueWith(async t =>
+            {
+                if (t.IsCanceled || socket.State != WebSocketState.Open) return;
+                Volatile.Write(ref leaving, 1);
+                try
+                {
+                    using var close = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+                    await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "", close.Token);
+                }
+                catch (Exception) { }
+            }, TaskScheduler.Default);
             try
             {
                 while (true)
                 {
-                    var result = await socket.ReceiveAsync(buffer, until.Token);
+                    var result = await socket.ReceiveAsync(buffer, deadline.Token);
                     if (result.MessageType == WebSocketMessageType.Close)
                     {
                         if (result.CloseStatus == (WebSocketCloseStatus)4009)
                         {
                             if (!kicked) Interlocked.Increment(ref Current.Kicks);
                         }
+                        else if (Volatile.Read(ref leaving) == 1) Interlocked.Increment(ref Current.Disconnected);
                         else Current.Error($"session: closed by the server with {(int?)result.CloseStatus}");
                         break;
                     }
@@ -298,23 +316,9 @@ public sealed class Soak : IScenario
                     else if (text.Contains("\"message\"", StringComparison.Ordinal)) Interlocked.Increment(ref Current.Messages);
                 }
             }
-            catch (OperationCanceledException)
-            {
-                // The hold ended: the client leaves.
-                try
-                {
-                    using var close = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-                    await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "", close.Token);
-                    Interlocked.Increment(ref Current.Disconnected);
-                }
-                catch (Exception)
-                {
-                    Interlocked.Increment(ref Current.Dropped);
-                }
-            }
             catch (Exception)
             {
-                Interlocked.Increment(ref Current.Dropped);
+                if (!Stopping.IsCancellationRequested) Interlocked.Increment(ref Current.Dropped);
             }
             finally
             {
@@ -347,7 +351,7 @@ public sealed class Soak : IScenario
         var minutes = options.Count("soak-minutes", 30, 3);
         var rate = options.Count("soak-rate", 100, 100);
         var inFlight = options.Count("soak-in-flight", 16, 16);
-        var users = options.Count("soak-users", 2000, 500);
+        var users = options.Count("soak-users", 10_000, 2_000);
         var maxSessions = options.Count("soak-sessions", 100, 50);
         var idleSeconds = options.Count("soak-idle-seconds", 60, 20);
         report.FileSuffix = "-soak";
@@ -579,7 +583,7 @@ public sealed class Soak : IScenario
         var verdict = string.Create(CultureInfo.InvariantCulture,
             $"RSS {samples[0].RssMb:0.0} MB before the load, {loaded.FirstOrDefault()?.RssMb:0.0} MB after minute 1, {loadEnd.RssMb:0.0} MB at the end of the load, {idle.RssMb:0.0} MB after {idleSeconds} s idle; "
             + $"peak (VmHWM) {idle.HwmMb:0.0} MB. Slope over the last two thirds (minutes {tail.FirstOrDefault()?.Minute}–{tail.LastOrDefault()?.Minute}, least squares): "
-            + $"**{slope:+0.00;-0.00} MB/min**, {(flat ? "flat" : "NOT flat")} (flat = |slope| ≤ {FlatMbPerMinute} MB/min).");
+            + $"**{slope:+0.00;-0.00} MB/min**, {(double.IsNaN(slope) ? "no verdict (fewer than two samples; run longer)" : flat ? "flat" : "NOT flat")} (flat = |slope| ≤ {FlatMbPerMinute} MB/min).");
         var lines = new StringBuilder();
         lines.AppendLine("- " + verdict);
         lines.AppendLine(string.Create(CultureInfo.InvariantCulture,
