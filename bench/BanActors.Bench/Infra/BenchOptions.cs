@@ -13,7 +13,8 @@ public sealed class BenchOptions
         dotnet run -c Release --project bench/BanActors.Bench -- [flags]
           --scenario a,b,...   which scenarios (default: all). Names:
                                ceiling-sqlite, ceiling-kestrel, inproc, connect-gate, http, redis,
-                               unban, restart, kick, cluster, crash-cycles, ledger-log, feed, ledger-cost
+                               unban, restart, kick, cluster, crash-cycles, ledger-log, feed, ledger-cost,
+                               soak (only by name, not in all)
           --n N                operations per load step for the throughput scenarios (default 10000)
           --ramp 1,16,256,1024 in-flight levels for the in-process ramp (default 1,16,256,1024)
           --unban-n 10000,100000  bans that end in the same second, one run per value (default 10000,100000)
@@ -32,6 +33,12 @@ public sealed class BenchOptions
           --ledger-rounds R    ledger-cost: alternating rounds with and without the ledger's projection (default 3;
                                at --n bans, one --ramp level, default 256 in flight)
           --feed-n N           feed: bans ending together whose expiry events are timed (default 10000; quick 2000)
+          --soak-minutes M     soak: minutes of mixed load on the real server (default 30; --quick 3)
+          --soak-rate R        soak: operations started per second (default 100)
+          --soak-in-flight C   soak: operations in flight at most (default 16)
+          --soak-users U       soak: distinct users (default 10000; --quick 2000)
+          --soak-sessions S    soak: WebSocket sessions open at most (default 100; --quick 50)
+          --soak-idle-seconds S  soak: idle time after the load before the last sample (default 60; --quick 20)
           --max-seconds S      time bound of one load step (default 60)
           --http-connections C HTTP connections of the load client (default 64)
           --quick              small sizes for development (n 2000, unban 2000, restart 10000, kick 200,

@@ -29,6 +29,9 @@ public sealed record Row(
     }
 }
 
+/// <summary>A titled markdown section of a scenario's own (a per-minute table, a verdict).</summary>
+public sealed record Section(string Title, string Markdown);
+
 /// <summary>A headline figure compared with its target, the machine's ceiling and the peer (Redis).</summary>
 public sealed record Headline(string What, string Measured, string Target, string? Met, string? VsCeiling, string? VsRedis);
 
@@ -45,6 +48,15 @@ public sealed class Report
     public List<string> Notes { get; } = new();
     public List<string> NotRun { get; } = new();
     public Dictionary<string, double> Figures { get; } = new();
+
+    /// <summary>Scenario-specific markdown sections (title, body), written after the measurements table.</summary>
+    public List<Section> Sections { get; } = new();
+
+    /// <summary>Scenario-specific data for the JSON file (serialized by runtime type), e.g. the soak's per-minute samples.</summary>
+    public Dictionary<string, object> Data { get; } = new();
+
+    /// <summary>Appended to the timestamp of the results files (e.g. <c>-soak</c>).</summary>
+    public string FileSuffix { get; set; } = "";
 
     private readonly object _gate = new();
 
@@ -101,6 +113,13 @@ public sealed class Report
         sb.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|");
         foreach (var row in Rows) sb.AppendLine(FormatRow(row));
         sb.AppendLine();
+        foreach (var section in Sections)
+        {
+            sb.AppendLine("## " + section.Title);
+            sb.AppendLine();
+            sb.AppendLine(section.Markdown.TrimEnd());
+            sb.AppendLine();
+        }
         if (NotRun.Count > 0)
         {
             sb.AppendLine("## Not run");
@@ -146,7 +165,7 @@ public sealed class Report
     public string Write(string folder)
     {
         Directory.CreateDirectory(folder);
-        var stamp = StartedUtc.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture);
+        var stamp = StartedUtc.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture) + FileSuffix;
         var md = Path.Combine(folder, stamp + ".md");
         File.WriteAllText(md, ToMarkdown());
         File.WriteAllText(Path.Combine(folder, stamp + ".json"), ToJson());

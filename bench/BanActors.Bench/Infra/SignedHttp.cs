@@ -60,6 +60,27 @@ public sealed class SignedHttp : IDisposable
         return body;
     }
 
+    /// <summary>POSTs the signed form and returns the HTTP status and body, whatever they are (for load that counts errors by code).</summary>
+    public async Task<(int Status, string Body)> SendAsync(string path, IEnumerable<KeyValuePair<string, string>> form, CancellationToken ct)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new FormUrlEncodedContent(form) };
+        var (nonce, timestamp, signature) = Sign(AppSecret);
+        request.Headers.Add("App-Key", AppKey);
+        request.Headers.Add("Nonce", nonce);
+        request.Headers.Add("Timestamp", timestamp);
+        request.Headers.Add("Signature", signature);
+        using var response = await _client.SendAsync(request, HttpCompletionOption.ResponseContentRead, ct).ConfigureAwait(false);
+        var body = await response.Content.ReadAsStringAsync(ct).ConfigureAwait(false);
+        return ((int)response.StatusCode, body);
+    }
+
+    /// <summary>GETs <paramref name="path"/> unsigned; null when it does not answer 200.</summary>
+    public async Task<string?> GetTextAsync(string path, CancellationToken ct)
+    {
+        using var response = await _client.GetAsync(path, ct).ConfigureAwait(false);
+        return response.StatusCode == HttpStatusCode.OK ? await response.Content.ReadAsStringAsync(ct).ConfigureAwait(false) : null;
+    }
+
     public static IEnumerable<KeyValuePair<string, string>> BlockForm(IEnumerable<string> userIds, int minutes) =>
         userIds.Select(u => new KeyValuePair<string, string>("userId", u))
             .Append(new KeyValuePair<string, string>("minute", minutes.ToString(CultureInfo.InvariantCulture)));
