@@ -57,15 +57,16 @@ internal sealed class ClusterNode : IAsyncDisposable
     /// </param>
     /// <param name="extraHocon">HOCON over the engine's own (loggers, log levels).</param>
     /// <param name="handlers">This node's event handlers, registered in DI as an IM backend registers them on each node.</param>
+    /// <param name="askTimeout">How long the engine waits for an answer (20 s by default).</param>
     public static async Task<ClusterNode> StartAsync(string name, int port, int seedPort, string connectionString,
         TimeProvider clock, TimeSpan? idleTimeout = null, TimeSpan? heartbeatPause = null, TimeSpan? stableAfter = null,
-        string? extraHocon = null, IReadOnlyList<IBanEventHandler>? handlers = null)
+        string? extraHocon = null, IReadOnlyList<IBanEventHandler>? handlers = null, TimeSpan? askTimeout = null)
     {
         var options = new BanEngineOptions
         {
             Storage = { Provider = StorageProvider.PostgreSql, ConnectionString = connectionString },
             IdleTimeout = idleTimeout ?? TimeSpan.FromMinutes(2),
-            AskTimeout = TimeSpan.FromSeconds(20),
+            AskTimeout = askTimeout ?? TimeSpan.FromSeconds(20),
         };
         var cluster = new BanClusterOptions
         {

@@ -1,12 +1,14 @@
 using System.Diagnostics;
 using System.Net;
 using BanActors.Server.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace BanActors.Server.Tests.Hardening;
 
 /// <summary>
 /// Faults of the store itself (issue 14, item 2), each on a real store: PostgreSQL stopped under load and started
-/// again, and the SQLite file's file system full. During the fault: 1000 (HTTP 500), never a false 200; after it:
+/// again, the SQLite file's file system full, the file made read-only, and the file locked by another process for
+/// longer than the journal's timeouts (PostgreSQL stopped under a cluster: ClusterStoreFaultSpecs). During the fault: 1000 (HTTP 500), never a false 200; after it:
 /// recovery without a restart, every acknowledged ban still there, and a timed unban that fell due during the fault
 /// recorded right after.
 /// </summary>
@@ -47,6 +49,75 @@ public sealed class StoreFaultSpecs
         await RunFaultAsync(server, disk.Fill, disk.Free);
     }
 
+    /// <summary>
+    /// Another process holds the SQLite file's write lock (<c>BEGIN EXCLUSIVE</c>, from python3's sqlite3 module) for
+    /// longer than the journal's timeouts: the 2 s ask, and SQLite's busy timeout (Microsoft.Data.Sqlite's
+    /// <c>Default Timeout</c>, 30 s by default, 2 s here so that the lock outlasts it quickly). In WAL mode EXCLUSIVE is
+    /// the WAL's write lock: readers go on, every writer gets SQLITE_BUSY; the spec checks that the journal's own
+    /// writes failed with "database is locked" before it lets go, so the lock did block them.
+    /// </summary>
+    [SkippableFact]
+    public async Task The_database_locked_by_another_process_gives_1000_then_the_server_recovers_by_itself_with_every_acknowledged_ban()
+    {
+        var reason = SqliteLocker.Unavailable();
+        if (reason is not null && BanActors.Tests.Shared.PostgresServer.IsCi) throw new InvalidOperationException("CI=true and no process can lock the database: " + reason);
+        Skip.If(reason is not null, $"python3 with its sqlite3 module is needed to lock the database: {reason}");
+        var folder = Path.Combine(Path.GetTempPath(), "banactors-server-tests", "locked-" + Guid.NewGuid().ToString("N")[..12]);
+        Directory.CreateDirectory(folder);
+        try
+        {
+            await using (var server = await ServerHost.StartAsync([TestApps.A], new Dictionary<string, string?>(Impatient)
+                         {
+                             ["BanActors:Storage:ConnectionString"] = $"Data Source={Path.Combine(folder, "bans.db")};Default Timeout=2",
+                         }, databaseFolder: folder))
+            {
+                using var locker = new SqliteLocker(server.DatabasePath);
+
+                await RunFaultAsync(server, () => locker.LockAsync(), () =>
+                {
+                    locker.Release();
+                    return Task.CompletedTask;
+                }, outlast: async () =>
+                {
+                    // Longer than the journal's timeouts: the journal's own write failed because of the lock, and the
+                    // lock is kept for two more busy timeouts, so that no write still waiting for it can succeed late.
+                    var monitor = BanActors.Storage.JournalWriteMonitor.Get(server.App.Services.GetRequiredService<Akka.Actor.ActorSystem>());
+                    var clock = Stopwatch.StartNew();
+                    while (monitor.Failing?.Contains("locked", StringComparison.OrdinalIgnoreCase) != true && clock.Elapsed < TimeSpan.FromSeconds(15))
+                        await Task.Delay(100);
+                    Assert.True(monitor.Failing?.Contains("locked", StringComparison.OrdinalIgnoreCase) == true,
+                        $"a journal write should have failed with 'database is locked', not: {monitor.Failing ?? "(no failure)"}");
+                    await Task.Delay(TimeSpan.FromSeconds(4));
+                });
+            }
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            try { Directory.Delete(folder, recursive: true); } catch (IOException) { }
+        }
+    }
+
+    /// <summary>
+    /// The database file and its WAL made read-only. Tests run as root, so <c>chmod</c> does not stop a write, and a
+    /// read-only remount fails (EBUSY) while the server has the file open. <c>chattr +i</c> does, on ext4: the kernel
+    /// then refuses write() even on an already open descriptor (EPERM), and any open for writing. On tmpfs it does not
+    /// (writes on an open descriptor go through; checked on Linux 6.18), so the data folder is a small ext4 image on a
+    /// loop device. <c>chattr -i</c> ends the fault.
+    /// </summary>
+    [SkippableFact]
+    public async Task The_database_file_made_read_only_gives_1000_then_the_server_recovers_by_itself_with_every_acknowledged_ban()
+    {
+        using var disk = Ext4Image.TryMount(megabytes: 32, out var reason);
+        if (disk is null && BanActors.Tests.Shared.PostgresServer.IsCi) throw new InvalidOperationException("CI=true and no ext4 image could be mounted: " + reason);
+        Skip.If(disk is null, $"an ext4 file system that supports chattr +i is needed (root, mkfs.ext4, mount -o loop): {reason}");
+        await using var server = await ServerHost.StartAsync([TestApps.A], Impatient, databaseFolder: disk!.Path);
+        string[] files = [server.DatabasePath, server.DatabasePath + "-wal"];
+        Assert.True(File.Exists(files[1]), "the journal runs in WAL mode, so its -wal file exists");
+
+        await RunFaultAsync(server, () => disk.MakeImmutable(files), () => disk.MakeMutable(files));
+    }
+
     private static async Task<ApiResponse> PollAsync(Func<Task<ApiResponse>> call, Func<ApiResponse, bool> done)
     {
         var clock = Stopwatch.StartNew();
@@ -59,8 +130,12 @@ public sealed class StoreFaultSpecs
         return last;
     }
 
+    private static Task RunFaultAsync(ServerHost server, Action fault, Action lift) =>
+        RunFaultAsync(server, () => { fault(); return Task.CompletedTask; }, () => { lift(); return Task.CompletedTask; });
+
     /// <summary>Bans before, a fault under concurrent load, time moving past a ban's end, the fault lifted, and the checks.</summary>
-    private static async Task RunFaultAsync(ServerHost server, Action fault, Action lift)
+    /// <param name="outlast">Awaited while the fault holds, after the checks during it: to make it last long enough.</param>
+    private static async Task RunFaultAsync(ServerHost server, Func<Task> fault, Func<Task> lift, Func<Task>? outlast = null)
     {
         var a = server.Client(TestApps.A);
         var user = (string id) => new UserKey(TestApps.A.AppKey, id);
@@ -68,7 +143,7 @@ public sealed class StoreFaultSpecs
         Assert.Equal("{\"code\":200}", (await a.PostAsync("/user/block.json", ("userId", "short"), ("minute", "1"))).Body);
         var shortEnd = (await server.Engine.GetStatusAsync(user("short"))).Until!.Value;
 
-        fault();
+        await fault();
         try
         {
             var during = await Task.WhenAll(Enumerable.Range(0, 16).Select(i => i % 4 == 3
@@ -83,12 +158,14 @@ public sealed class StoreFaultSpecs
             using var health = await server.Http.GetAsync("/healthz");
             Assert.Equal(HttpStatusCode.ServiceUnavailable, health.StatusCode);
 
+            if (outlast is not null) await outlast();
+
             // The short ban falls due while the store is away.
             server.Clock.Advance(TimeSpan.FromMinutes(2));
         }
         finally
         {
-            lift();
+            await lift();
         }
 
         // The journal's circuit breaker lets a call through every 5 s: recovery within seconds, without a restart.
@@ -164,6 +241,170 @@ internal sealed class Tmpfs : IDisposable
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         Run("umount", "-l", Path);
         try { Directory.Delete(Path, recursive: true); } catch (IOException) { }
+    }
+
+    private static (int Code, string Output) Run(string file, params string[] arguments)
+    {
+        try
+        {
+            var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
+            foreach (var argument in arguments) info.ArgumentList.Add(argument);
+            using var process = Process.Start(info)!;
+            var output = process.StandardOutput.ReadToEnd() + process.StandardError.ReadToEnd();
+            process.WaitForExit();
+            return (process.ExitCode, output.Trim());
+        }
+        catch (System.ComponentModel.Win32Exception ex)
+        {
+            return (-1, ex.Message);
+        }
+    }
+}
+
+/// <summary>
+/// Another OS process (python3's sqlite3 module) that holds a SQLite file's write lock, <c>BEGIN EXCLUSIVE</c>, from
+/// <see cref="LockAsync"/> until <see cref="Release"/> closes its stdin. Killed in <see cref="Dispose"/> if still running.
+/// </summary>
+internal sealed class SqliteLocker(string databasePath) : IDisposable
+{
+    private const string Script = """
+        import sqlite3, sys
+        db = sqlite3.connect(sys.argv[1], timeout=10, isolation_level=None)
+        db.execute("BEGIN EXCLUSIVE")
+        print("locked", flush=True)
+        sys.stdin.read()
+        db.execute("ROLLBACK")
+        db.close()
+        print("released", flush=True)
+        """;
+
+    private Process? _process;
+
+    /// <summary>Why no locker can run here (no python3, or one without sqlite3), or null.</summary>
+    public static string? Unavailable()
+    {
+        try
+        {
+            using var probe = Process.Start(new ProcessStartInfo("python3", "-c \"import sqlite3\"")
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+            })!;
+            var error = probe.StandardError.ReadToEnd();
+            if (!probe.WaitForExit(TimeSpan.FromSeconds(20))) return "python3 did not answer";
+            return probe.ExitCode == 0 ? null : error.Trim();
+        }
+        catch (System.ComponentModel.Win32Exception ex)
+        {
+            return ex.Message;
+        }
+    }
+
+    /// <summary>Starts the process and returns once it holds the lock.</summary>
+    public async Task LockAsync()
+    {
+        var info = new ProcessStartInfo("python3")
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        info.ArgumentList.Add("-c");
+        info.ArgumentList.Add(Script);
+        info.ArgumentList.Add(databasePath);
+        _process = Process.Start(info)!;
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+        var line = await _process.StandardOutput.ReadLineAsync(timeout.Token);
+        if (line != "locked")
+            throw new InvalidOperationException($"the locker did not take the lock: {line} {await _process.StandardError.ReadToEndAsync(timeout.Token)}");
+    }
+
+    /// <summary>Closes the process's stdin: it rolls back, and is gone when this returns.</summary>
+    public void Release()
+    {
+        if (_process is null || _process.HasExited) return;
+        _process.StandardInput.Close();
+        if (!_process.WaitForExit(TimeSpan.FromSeconds(15)))
+            throw new InvalidOperationException("the locker did not let go of the lock");
+    }
+
+    public void Dispose()
+    {
+        if (_process is null) return;
+        try
+        {
+            if (!_process.HasExited) _process.Kill();
+        }
+        catch (InvalidOperationException)
+        {
+            // Already gone.
+        }
+        _process.Dispose();
+    }
+}
+
+/// <summary>
+/// A small ext4 file system in an image file on a loop device (needs root), whose files a test can make immutable
+/// (<c>chattr +i</c>) and writable again.
+/// </summary>
+internal sealed class Ext4Image : IDisposable
+{
+    private readonly string _image;
+
+    private Ext4Image(string path, string image)
+    {
+        Path = path;
+        _image = image;
+    }
+
+    public string Path { get; }
+
+    public static Ext4Image? TryMount(int megabytes, out string? reason)
+    {
+        var id = Guid.NewGuid().ToString("N")[..12];
+        var path = System.IO.Path.Combine("/tmp", "banactors-ext4-" + id);
+        var image = path + ".img";
+        try
+        {
+            using (var file = new FileStream(image, FileMode.CreateNew)) file.SetLength(megabytes * 1024L * 1024);
+            Directory.CreateDirectory(path);
+            var (code, output) = Run("mkfs.ext4", "-q", "-F", image);
+            if (code == 0) (code, output) = Run("mount", "-o", "loop", image, path);
+            if (code == 0)
+            {
+                reason = null;
+                return new Ext4Image(path, image);
+            }
+            reason = output;
+        }
+        catch (IOException ex)
+        {
+            reason = ex.Message;
+        }
+        try { Directory.Delete(path); } catch (IOException) { }
+        File.Delete(image);
+        return null;
+    }
+
+    public Task MakeImmutable(IEnumerable<string> files) => Chattr("+i", files);
+
+    public Task MakeMutable(IEnumerable<string> files) => Chattr("-i", files);
+
+    private static Task Chattr(string flag, IEnumerable<string> files)
+    {
+        var (code, output) = Run("chattr", [flag, .. files]);
+        if (code != 0) throw new InvalidOperationException($"chattr {flag} failed: {output}");
+        return Task.CompletedTask;
+    }
+
+    public void Dispose()
+    {
+        Run("chattr", "-R", "-i", Path);
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        // mount -o loop sets the loop device to detach itself when the file system goes; -l if a file is still open.
+        if (Run("umount", Path).Code != 0) Run("umount", "-l", Path);
+        try { Directory.Delete(Path, recursive: true); } catch (IOException) { }
+        try { File.Delete(_image); } catch (IOException) { }
     }
 
     private static (int Code, string Output) Run(string file, params string[] arguments)

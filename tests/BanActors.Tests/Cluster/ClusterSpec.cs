@@ -34,8 +34,9 @@ public abstract class ClusterSpec : Akka.TestKit.Xunit2.TestKit
 
     /// <summary>Three nodes on <paramref name="connectionString"/>; node 2 is the oldest (it hosts the singletons).</summary>
     private protected Task<(ClusterNode Node1, ClusterNode Node2, ClusterNode Node3)> StartClusterAsync(
-        string connectionString, TimeProvider clock, TimeSpan? idleTimeout = null) =>
-        ThreeNodeCluster.StartAsync((name, port, seedPort) => ClusterNode.StartAsync(name, port, seedPort, connectionString, clock, idleTimeout),
+        string connectionString, TimeProvider clock, TimeSpan? idleTimeout = null, TimeSpan? askTimeout = null) =>
+        ThreeNodeCluster.StartAsync((name, port, seedPort) => ClusterNode.StartAsync(name, port, seedPort, connectionString, clock, idleTimeout,
+                askTimeout: askTimeout),
             node => { lock (_nodes) _nodes.Add(node); }, Step);
 
     /// <summary>Stops every running node gracefully, <paramref name="nodes"/> in that order, as an operator stops a cluster.</summary>
