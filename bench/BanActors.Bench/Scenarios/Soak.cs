@@ -52,7 +52,11 @@ public sealed class Soak : IScenario
         int Requests, int Errors, int Timeouts, double P50Ms, double P99Ms, double MaxMs,
         int Kicks, int Refused, int MessagesReceived, int SessionsOpened, int SessionsClosedByClient, int SessionsDropped,
         int OpenSessions, int? BlockListTotal, int ExpectedBanned, int ExpiriesExpected, string Load,
-        IReadOnlyDictionary<string, int> Ops, IReadOnlyDictionary<string, int> ErrorsByCode, IReadOnlyList<string>? RuntimeMetrics);
+        IReadOnlyDictionary<string, int> Ops, IReadOnlyDictionary<string, int> ErrorsByCode, IReadOnlyList<string>? RuntimeMetrics)
+    {
+        /// <summary>The managed heap after the last GC (all generations), from the server's System.Runtime meter.</summary>
+        public double? GcHeapMb { get; init; }
+    }
 
     private sealed class UserState
     {
@@ -507,7 +511,7 @@ public sealed class Soak : IScenario
                 using var t = new CancellationTokenSource(RequestTimeout);
                 metrics = (await http.GetTextAsync("/metrics", t.Token))?.Split('\n')
                     .Where(l => l.StartsWith("process_", StringComparison.Ordinal) || l.StartsWith("dotnet_", StringComparison.Ordinal))
-                    .Take(60).ToList();
+                    .ToList();
             }
             catch (Exception ex) when (ex is OperationCanceledException or HttpRequestException) { }
         }
@@ -520,7 +524,19 @@ public sealed class Soak : IScenario
             b.Requests, b.Errors.Values.Sum(), b.Timeouts, Math.Round(l.P50Ms, 2), Math.Round(l.P99Ms, 2), Math.Round(l.MaxMs, 2),
             b.Kicks, b.Refused, b.Messages, b.Connected, b.Disconnected, b.Dropped,
             Volatile.Read(ref soaker.OpenSessions), total, soaker.ExpectedBanned(), soaker.TakeExpiries(), MachineInfo.LoadAverageNow(),
-            new SortedDictionary<string, int>(b.Ops), new SortedDictionary<string, int>(b.Errors), metrics);
+            new SortedDictionary<string, int>(b.Ops), new SortedDictionary<string, int>(b.Errors), metrics)
+        {
+            GcHeapMb = GcHeap(metrics),
+        };
+    }
+
+    /// <summary>Sum of <c>dotnet_gc_last_collection_heap_size_bytes</c> over its generations, in MB.</summary>
+    private static double? GcHeap(List<string>? metrics)
+    {
+        var values = metrics?.Where(l => l.StartsWith("dotnet_gc_last_collection_heap_size_bytes{", StringComparison.Ordinal))
+            .Select(l => double.TryParse(l[(l.LastIndexOf('}') + 1)..].Trim().Split(' ')[0], NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v : double.NaN)
+            .Where(v => !double.IsNaN(v)).ToList();
+        return values is { Count: > 0 } ? Math.Round(values.Sum() / 1048576.0, 1) : null;
     }
 
     /// <summary>VmRSS and VmHWM in kB and Threads from <c>/proc/PID/status</c>; empty when it cannot be read.</summary>
@@ -543,19 +559,21 @@ public sealed class Soak : IScenario
         return values;
     }
 
-    /// <summary>Least-squares slope of RSS (MB) over minutes.</summary>
-    public static double Slope(IReadOnlyList<MinuteSample> s)
+    /// <summary>Least-squares slope of RSS (or, with <paramref name="of"/>, another MB figure) over minutes.</summary>
+    public static double Slope(IReadOnlyList<MinuteSample> all, Func<MinuteSample, double?>? of = null)
     {
+        of ??= x => x.RssMb;
+        var s = all.Where(x => of(x) is not null).ToList();
         if (s.Count < 2) return double.NaN;
         var mx = s.Average(x => x.AtSeconds / 60.0);
-        var my = s.Average(x => x.RssMb);
-        var num = s.Sum(x => (x.AtSeconds / 60.0 - mx) * (x.RssMb - my));
+        var my = s.Average(x => of(x)!.Value);
+        var num = s.Sum(x => (x.AtSeconds / 60.0 - mx) * (of(x)!.Value - my));
         var den = s.Sum(x => Math.Pow(x.AtSeconds / 60.0 - mx, 2));
         return den == 0 ? double.NaN : num / den;
     }
 
     private static string FormatSample(MinuteSample s) => string.Create(CultureInfo.InvariantCulture,
-        $"| {s.Minute} | {s.RssMb:0.0} | {s.Threads?.ToString(CultureInfo.InvariantCulture) ?? "–"} | {s.OpenFds?.ToString(CultureInfo.InvariantCulture) ?? "–"} | {s.Requests:N0} | {s.Errors} | {s.Timeouts} | {Ms(s.P50Ms)} | {Ms(s.P99Ms)} | {Ms(s.MaxMs)} | {s.Kicks} | {s.Refused} | {s.MessagesReceived} | {s.SessionsOpened} | {s.OpenSessions} | {s.BlockListTotal?.ToString(CultureInfo.InvariantCulture) ?? "–"} | {s.ExpectedBanned} | {s.ExpiriesExpected} | {s.Load} |");
+        $"| {s.Minute} | {s.RssMb:0.0} | {s.GcHeapMb?.ToString("0.0", CultureInfo.InvariantCulture) ?? "–"} | {s.Threads?.ToString(CultureInfo.InvariantCulture) ?? "–"} | {s.OpenFds?.ToString(CultureInfo.InvariantCulture) ?? "–"} | {s.Requests:N0} | {s.Errors} | {s.Timeouts} | {Ms(s.P50Ms)} | {Ms(s.P99Ms)} | {Ms(s.MaxMs)} | {s.Kicks} | {s.Refused} | {s.MessagesReceived} | {s.SessionsOpened} | {s.OpenSessions} | {s.BlockListTotal?.ToString(CultureInfo.InvariantCulture) ?? "–"} | {s.ExpectedBanned} | {s.ExpiriesExpected} | {s.Load} |");
 
     private static string Ms(double v) => double.IsNaN(v) ? "–" : v.ToString(v >= 100 ? "N0" : "0.0", CultureInfo.InvariantCulture);
 
@@ -574,8 +592,8 @@ public sealed class Soak : IScenario
         var p99s = loaded.Where(s => !double.IsNaN(s.P99Ms)).Select(s => s.P99Ms).DefaultIfEmpty(double.NaN).ToList();
 
         var table = new StringBuilder();
-        table.AppendLine("| min | RSS MB | threads | fds | requests | errors | timeouts | p50 ms | p99 ms | max ms | kicks | refused (banned) | msgs received | sessions opened | open sessions | block list | banned (client's model) | expiries (client's model) | load avg |");
-        table.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+        table.AppendLine("| min | RSS MB | GC heap MB | threads | fds | requests | errors | timeouts | p50 ms | p99 ms | max ms | kicks | refused (banned) | msgs received | sessions opened | open sessions | block list | banned (client's model) | expiries (client's model) | load avg |");
+        table.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
         foreach (var s in samples) table.AppendLine(FormatSample(s));
         table.AppendLine(FormatSample(idle with { Minute = minutes + 1 }).Replace($"| {minutes + 1} |", $"| idle {idleSeconds} s |", StringComparison.Ordinal));
         report.Sections.Add(new Section("Soak: per minute", table.ToString()));
@@ -584,8 +602,12 @@ public sealed class Soak : IScenario
             $"RSS {samples[0].RssMb:0.0} MB before the load, {loaded.FirstOrDefault()?.RssMb:0.0} MB after minute 1, {loadEnd.RssMb:0.0} MB at the end of the load, {idle.RssMb:0.0} MB after {idleSeconds} s idle; "
             + $"peak (VmHWM) {idle.HwmMb:0.0} MB. Slope over the last two thirds (minutes {tail.FirstOrDefault()?.Minute}–{tail.LastOrDefault()?.Minute}, least squares): "
             + $"**{slope:+0.00;-0.00} MB/min**, {(double.IsNaN(slope) ? "no verdict (fewer than two samples; run longer)" : flat ? "flat" : "NOT flat")} (flat = |slope| ≤ {FlatMbPerMinute} MB/min).");
+        var heapSlope = Slope(tail, x => x.GcHeapMb);
         var lines = new StringBuilder();
         lines.AppendLine("- " + verdict);
+        if (!double.IsNaN(heapSlope))
+            lines.AppendLine(string.Create(CultureInfo.InvariantCulture,
+                $"- Managed heap after the last GC: {loaded.FirstOrDefault()?.GcHeapMb:0.0} MB after minute 1, {loadEnd.GcHeapMb:0.0} MB at the end of the load, {idle.GcHeapMb:0.0} MB idle; slope over the same minutes **{heapSlope:+0.00;-0.00} MB/min**."));
         lines.AppendLine(string.Create(CultureInfo.InvariantCulture,
             $"- Requests {requests:N0} ({requests / Math.Max(1.0, minutes * 60.0):0.#}/s on average; target rate {rate}/s, {inFlight} in flight), errors {errors:N0}, timeouts (> {RequestTimeout.TotalSeconds:0} s) {timeouts:N0}; p99 per minute {p99s.Min():0.0}–{p99s.Max():0.0} ms, worst single request {loaded.Select(s => s.MaxMs).DefaultIfEmpty(double.NaN).Max():N0} ms."));
         lines.AppendLine("- Operations: " + string.Join(", ", ops) + ".");
@@ -607,6 +629,7 @@ public sealed class Soak : IScenario
             string.Create(CultureInfo.InvariantCulture, $"RSS {samples[0].RssMb:0} → {loadEnd.RssMb:0} MB; p50 is the mean of the minutes' p50, p99 and max the worst minute's")));
         report.Figure("soak.rss_slope_mb_per_min", slope);
         report.Figure("soak.rss_start_mb", samples[0].RssMb);
+        if (!double.IsNaN(heapSlope)) report.Figure("soak.gc_heap_slope_mb_per_min", heapSlope);
         report.Figure("soak.rss_end_mb", loadEnd.RssMb);
         report.Figure("soak.errors", errors);
         report.Figure("soak.timeouts", timeouts);

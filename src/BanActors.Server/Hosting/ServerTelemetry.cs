@@ -48,7 +48,8 @@ internal static class ServerTelemetry
             .ConfigureResource(resource => resource.AddService("BanActors.Server"))
             .WithMetrics(meters =>
             {
-                meters.AddMeter(BanMetrics.MeterName).AddAspNetCoreInstrumentation();
+                // System.Runtime: .NET's own GC, heap, thread-pool and working-set instruments, for watching memory.
+                meters.AddMeter(BanMetrics.MeterName, "System.Runtime").AddAspNetCoreInstrumentation();
                 // A scrape reads the instruments now, not a copy cached from a scrape a moment ago.
                 if (metrics.Enabled) meters.AddPrometheusExporter(o => o.ScrapeResponseCacheDurationMilliseconds = 0);
                 if (otlp) meters.AddOtlpExporter();
