@@ -30,7 +30,7 @@ public sealed class BenchOptions
           --crash-cycles N     crash-cycles: SIGKILLs of the real server under load (default 20; quick 5)
           --crash-load-seconds S, --crash-in-flight C  load before each kill (default 3 s) and requests in flight (24)
           --ledger-entries N   ledger-log: entries in the ledger before its pages are timed (default 1000000; quick 200000)
-          --ledger-rounds R    ledger-cost: alternating rounds with and without the ledger's projection (default 3;
+          --ledger-rounds R    ledger-cost: alternating rounds without the ledger, with it, and with it and a feed handler (default 3;
                                at --n bans, one --ramp level, default 256 in flight)
           --feed-n N           feed: bans ending together whose expiry events are timed (default 10000; quick 2000)
           --soak-minutes M     soak: minutes of mixed load on the real server (default 30; --quick 3)
