@@ -43,6 +43,7 @@ IScenario[] all =
     new LedgerLogPages(),
     new FeedExpiryLag(),
     new LedgerCost(),
+    new WebhookDelivery(),
     new Soak(),
 ];
 var selected = options.Scenarios;

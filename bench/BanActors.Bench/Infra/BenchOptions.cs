@@ -14,7 +14,7 @@ public sealed class BenchOptions
           --scenario a,b,...   which scenarios (default: all). Names:
                                ceiling-sqlite, ceiling-kestrel, inproc, connect-gate, http, redis,
                                unban, restart, kick, cluster, crash-cycles, ledger-log, feed, ledger-cost,
-                               soak (only by name, not in all)
+                               webhook, soak (only by name, not in all)
           --n N                operations per load step for the throughput scenarios (default 10000)
           --ramp 1,16,256,1024 in-flight levels for the in-process ramp (default 1,16,256,1024)
           --unban-n 10000,100000  bans that end in the same second, one run per value (default 10000,100000)
@@ -32,6 +32,8 @@ public sealed class BenchOptions
           --ledger-entries N   ledger-log: entries in the ledger before its pages are timed (default 1000000; quick 200000)
           --ledger-rounds R    ledger-cost: alternating rounds without the ledger, with it, and with it and a feed handler (default 3;
                                at --n bans, one --ramp level, default 256 in flight)
+          --webhook-n N        webhook: signed bans whose user.blocked and user.block_expired webhooks are timed
+                               at a receiver in the bench (default 10000; quick 2000)
           --feed-n N           feed: bans ending together whose expiry events are timed (default 10000; quick 2000)
           --soak-minutes M     soak: minutes of mixed load on the real server (default 30; --quick 3)
           --soak-rate R        soak: operations started per second (default 100)
