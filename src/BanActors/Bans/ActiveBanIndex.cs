@@ -82,6 +82,7 @@ internal sealed class ActiveBanIndex : ReceiveActor, IWithStash
     private ITimer? _saveTimer;
     private readonly List<IActorRef> _waitingForSave = new();
     private long _loadStarted;
+    private IndexLoadReport _loadReport = new(null, 0, 0, 0);
     private readonly CancellationTokenSource _stopped = new();
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private Dictionary<UserKey, Entry> _entries = new();
@@ -294,6 +295,7 @@ internal sealed class ActiveBanIndex : ReceiveActor, IWithStash
             _running.Reset(byApp);
             // A long replay is worth a snapshot as soon as the thresholds allow: the next start skips it.
             _changesSinceSave = loaded.Events;
+            _loadReport = new IndexLoadReport(loaded.From?.Offset, loaded.From?.Bans.Count ?? 0, loaded.Events, 0);
             var took = System.Diagnostics.Stopwatch.GetElapsedTime(_loadStarted);
             if (loaded.From is { } from)
                 _log.Info("Ban index loaded in {Elapsed} ms: {Running} running bans, from a snapshot at offset {SnapshotOffset} "
@@ -383,6 +385,7 @@ internal sealed class ActiveBanIndex : ReceiveActor, IWithStash
         Receive<SaveSnapshotSuccess>(saved =>
         {
             _lastSavedSequenceNr = saved.Metadata.SequenceNr;
+            _loadReport = _loadReport with { SnapshotsSaved = _loadReport.SnapshotsSaved + 1 };
             _changesSinceSave = Math.Max(0, _changesSinceSave - _changesInSave);
             // Only the newest is kept: older ones would only be read if the newest could not be.
             if (saved.Metadata.SequenceNr > 1 && SnapshotStore(_snapshots!) is { } store)
@@ -403,6 +406,7 @@ internal sealed class ActiveBanIndex : ReceiveActor, IWithStash
         Receive<ListActiveBans>(q => Sender.Tell(List(q)));
         Receive<IsIndexReady>(_ => Sender.Tell(true));
         Receive<GetExpiryHolders>(_ => Sender.Tell(Holders()));
+        Receive<GetIndexLoadReport>(_ => Sender.Tell(_loadReport));
         Receive<Due>(_ =>
         {
             _dueTimerAt = null;
