@@ -332,7 +332,11 @@ internal sealed class ActiveBanIndex : ReceiveActor, IWithStash
     {
         Receive<BanStarted>(e =>
         {
-            if (!ApplyLive(e.User, new UserBanned(e.User, e.At ?? e.Until, e.Until, e.Reason, e.Operator), e.SequenceNr)) return;
+            // The same change may have come from the journal first (the tail in a cluster, the read before a snapshot
+            // on one node): its notice still tells who holds the wake-up.
+            if (!ApplyLive(e.User, new UserBanned(e.User, e.At ?? e.Until, e.Until, e.Reason, e.Operator), e.SequenceNr)
+                && !(_entries.TryGetValue(e.User, out var seen) && seen.SequenceNr == e.SequenceNr && seen.Until == e.Until))
+                return;
             HeldBy(e.User, e.Holder);
         });
         Receive<BanEnded>(e => ApplyLive(e.User, null, e.SequenceNr));

@@ -17,6 +17,7 @@ public sealed class IndexSnapshotSpecs(ITestOutputHelper output) : DatabaseSpecs
     // Starts from the snapshot but never saves one: the events it writes stay after the snapshot's offset.
     private const string LoadOnly = "banactors.expiry-index.snapshot { enabled = off }";
     private const string Rebuild = "banactors.expiry-index.snapshot { enabled = off, load = off }";
+    private static readonly string[] StillRunning = ["u2", "u3", "u4"];
     private static UserKey U(string id) => new("app1", id);
 
     [Fact]
@@ -86,7 +87,7 @@ public sealed class IndexSnapshotSpecs(ITestOutputHelper output) : DatabaseSpecs
         await AwaitAssertAsync(async () =>
         {
             Assert.Empty((await host.Engine.ListActiveAsync("app1", 0, 0)).Bans);
-            foreach (var id in new[] { "u2", "u3", "u4" })
+            foreach (var id in StillRunning)
                 Assert.Equal(UnbanCause.Expired, (await host.StoredEventsAsync(U(id))).OfType<UserUnbanned>().Last().Cause);
         });
     }
