@@ -464,6 +464,8 @@ internal sealed class ActiveBanIndex : ReceiveActor, IWithStash
         if (!Apply(_entries, user, ban, sequenceNr)) return false;
         var isRunning = ban is not null;
         if (isRunning != wasRunning) _running.Add(user.AppKey, isRunning ? 1 : -1);
+        // Only what the snapshot holds counts: an end of a ban it does not know (a tombstone) leaves it as it is.
+        if (!isRunning && !wasRunning) return true;
         _changesSinceSave++;
         MaybeSave();
         return true;
