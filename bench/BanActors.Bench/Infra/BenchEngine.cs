@@ -31,12 +31,12 @@ public static class BenchEngine
         """;
 
     internal static Task<EngineHost> StartAsync(string dbPath, TimeProvider? clock = null, string? extraHocon = null,
-        IReadOnlyList<IBanEventHandler>? handlers = null, Action<BanEngineOptions>? configure = null)
+        IReadOnlyList<IBanEventHandler>? handlers = null)
     {
         var storage = new StorageOptions { Provider = StorageProvider.Sqlite, ConnectionString = $"Data Source={dbPath}" };
         if (JournalSync.Equals("NORMAL", StringComparison.OrdinalIgnoreCase)) storage.SqliteSynchronous = SqliteSynchronous.Normal;
-        return Task.FromResult(EngineHost.Start(storage, clock ?? TimeProvider.System, configure,
-            extraHocon: Hocon + "\n" + (extraHocon ?? ""), handlers: handlers));
+        return Task.FromResult(EngineHost.Start(storage, clock ?? TimeProvider.System, extraHocon: Hocon + "\n" + (extraHocon ?? ""),
+            handlers: handlers));
     }
 
     internal static async Task WaitIndexReadyAsync(this EngineHost host, TimeSpan timeout)
