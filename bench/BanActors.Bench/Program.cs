@@ -37,6 +37,7 @@ IScenario[] all =
     new RedisPeer(),
     new UnbanTimeliness(),
     new Restart(),
+    new RestartHistory(),
     new KickLatency(),
     new ClusterScenario(),
     new CrashCyclesScenario(),

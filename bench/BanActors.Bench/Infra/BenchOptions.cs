@@ -13,12 +13,16 @@ public sealed class BenchOptions
         dotnet run -c Release --project bench/BanActors.Bench -- [flags]
           --scenario a,b,...   which scenarios (default: all). Names:
                                ceiling-sqlite, ceiling-kestrel, inproc, connect-gate, http, redis,
-                               unban, restart, kick, cluster, crash-cycles, ledger-log, feed, ledger-cost,
-                               webhook, soak (only by name, not in all)
+                               unban, restart, restart-history, kick, cluster, crash-cycles, ledger-log, feed,
+                               ledger-cost, webhook, soak (only by name, not in all)
           --n N                operations per load step for the throughput scenarios (default 10000)
           --ramp 1,16,256,1024 in-flight levels for the in-process ramp (default 1,16,256,1024)
           --unban-n 10000,100000  bans that end in the same second, one run per value (default 10000,100000)
           --restart-n N        running bans in the journal for the restart scenario (default 100000)
+          --history-n N        restart-history: ban events in the journal in all (default 1000000; quick 100000)
+          --history-running R  restart-history: of which bans still running (default 100000; quick 10000)
+          --history-starts S   restart-history: child starts from the snapshot (default 3; quick 1); half as many
+                               full rebuilds (at least 1)
           --kick-n N           WebSocket sessions for the kick scenario (default 1000)
           --cluster-n N        cluster: bans per load step through node 1 / spread over 3 nodes (default 5000)
           --cluster-ramp 16,256  cluster: in-flight levels of those steps (default 16,256)
@@ -54,7 +58,8 @@ public sealed class BenchOptions
           --journal-sync S     FULL (default: the engine as shipped) or NORMAL (adds SqliteConnectionPragmas) for
                                the in-process engine scenarios (inproc, connect-gate, unban, restart)
           --akka-loglevel L    Akka log level during runs (default WARNING; the engine logs every ban at INFO)
-          --out DIR            results folder (default bench/results of this repository)
+          --out DIR            results folder (default bench/results of this repository); each run writes
+                               <stamp>.md and <stamp>.json, and the same JSON again as latest.json
           --no-write           print only, write no results file
           --keep               keep the temporary SQLite files
         """;

@@ -2,6 +2,7 @@ using BanActors.Testing;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using Akka.Actor;
 
 namespace BanActors.Bench.Infra;
 
@@ -51,12 +52,38 @@ public static class ChildProcess
         {
             case "restart":
                 return await RestartChild(args[0], int.Parse(args[1], CultureInfo.InvariantCulture));
+            case "restart-history":
+                return await RestartHistoryChild(args[0], int.Parse(args[1], CultureInfo.InvariantCulture), args[2]);
             case "kestrel":
                 return await Scenarios.KestrelCeiling.RunChild(int.Parse(args[0], CultureInfo.InvariantCulture));
             default:
                 Console.Error.WriteLine($"unknown child mode {mode}");
                 return 2;
         }
+    }
+
+    // The engine on a journal with a long history; how the index loaded (from a snapshot or not) comes from the index.
+    private static async Task<int> RestartHistoryChild(string db, int expected, string hocon)
+    {
+        using var self = Process.GetCurrentProcess();
+        var processStart = new DateTimeOffset(self.StartTime.ToUniversalTime());
+        double SinceStart() => (DateTimeOffset.UtcNow - processStart).TotalMilliseconds;
+
+        await using var host = await BenchEngine.StartAsync(db, extraHocon: hocon);
+        await host.Engine.GetStatusAsync(new UserKey("bench", "probe"));
+        var engineMs = SinceStart();
+        await host.WaitIndexReadyAsync(TimeSpan.FromMinutes(4));
+        var readyMs = SinceStart();
+        var load = await host.Engine.Actors.Index.Ask<BanActors.Bans.IndexLoadReport>(BanActors.Bans.GetIndexLoadReport.Instance,
+            TimeSpan.FromSeconds(30));
+        // Pages are at most 1,000 long; the page's total counts every running ban of the app.
+        var running = (await host.Engine.ListActiveAsync(SignedHttp.AppKey, 1, 1)).Total;
+        Console.WriteLine(JsonSerializer.Serialize(new
+        {
+            engineMs, readyMs, running, expected, snapshotOffset = load.SnapshotOffset, snapshotBans = load.SnapshotBans,
+            eventsRead = load.EventsRead,
+        }));
+        return 0;
     }
 
     private static async Task<int> RestartChild(string db, int expected)

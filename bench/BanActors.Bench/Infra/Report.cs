@@ -161,14 +161,19 @@ public sealed class Report
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     };
 
-    /// <summary>Writes <c>{stamp}.md</c> and <c>{stamp}.json</c>; returns the markdown path.</summary>
+    /// <summary>
+    /// Writes <c>{stamp}.md</c> and <c>{stamp}.json</c>, and the same JSON as <c>latest.json</c> (a fixed name for tools
+    /// that compare runs); returns the markdown path.
+    /// </summary>
     public string Write(string folder)
     {
         Directory.CreateDirectory(folder);
         var stamp = StartedUtc.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture) + FileSuffix;
         var md = Path.Combine(folder, stamp + ".md");
         File.WriteAllText(md, ToMarkdown());
-        File.WriteAllText(Path.Combine(folder, stamp + ".json"), ToJson());
+        var json = ToJson();
+        File.WriteAllText(Path.Combine(folder, stamp + ".json"), json);
+        File.WriteAllText(Path.Combine(folder, "latest.json"), json);
         return md;
     }
 }

@@ -1,6 +1,7 @@
 using Akka;
 using Akka.Actor;
 using Akka.Event;
+using Akka.Persistence;
 using Akka.Persistence.Query;
 using Akka.Streams;
 using Akka.Streams.Dsl;
@@ -16,6 +17,22 @@ namespace BanActors.Bans;
 /// is watched, and when it stops the index takes the wake-up over (a durable reminder next to the actor's in-memory
 /// timer, as Orleans separates them). So there is one timer per running ban at any moment, and bans lift on time
 /// after a restart with nobody asking and no actor kept alive per banned user.
+/// <para>
+/// So that a start does not read the whole ban history, the index saves its running bans now and then as one
+/// <see cref="IndexSnapshot"/> in the snapshot store (<see cref="IndexSnapshotSettings"/>), with the tag offset they
+/// cover, and starts from the newest one: it reads only the events after that offset (the SQL read journal's offset
+/// is exclusive: rows with a greater ordering), applied by sequence number like any other, so reading one twice is
+/// harmless. A snapshot that cannot be loaded or read means a full rebuild, logged, never a failed start.
+/// </para>
+/// <para>
+/// Tombstones are not saved: the snapshot holds running bans only, so its size follows the bans running, not every
+/// user ever banned. The tombstone's watermark is not lost where it matters. Replaying from the offset brings every
+/// later event of a user, in order, so the replay ends on the user's last state. A notice can only be older than
+/// what the snapshot knows of its user if it was published before the snapshot was written: a user actor publishes a
+/// change's notice before it handles its next command, and one node's notices die with its process. For such a notice
+/// to reach an index loaded from that snapshot, it would have to stay in flight across a whole restart or failover;
+/// the worst it could do is list a ban that ended, until the index wakes it and the actor records nothing.
+/// </para>
 /// </summary>
 internal sealed class ActiveBanIndex : ReceiveActor, IWithStash
 {
@@ -32,10 +49,17 @@ internal sealed class ActiveBanIndex : ReceiveActor, IWithStash
         string? Reason = null, string? Operator = null);
     private sealed class LoadState
     {
-        public Dictionary<UserKey, Entry> Entries { get; } = new();
+        public Dictionary<UserKey, Entry> Entries { get; init; } = new();
         public long LastOffset { get; set; }
+        public long Events { get; set; }
     }
-    private sealed record Loaded(Dictionary<UserKey, Entry> Entries, long LastOffset);
+    private sealed record Loaded(Dictionary<UserKey, Entry> Entries, long LastOffset, long Events, IndexSnapshot? From);
+    private sealed record SnapshotLoaded(IndexSnapshot? Snapshot, long SequenceNr, string? Problem);
+    private sealed class CaughtUp { public static readonly CaughtUp Instance = new(); }
+    private sealed record CatchUpFailed(Exception Cause);
+    private sealed class SaveDue { public static readonly SaveDue Instance = new(); }
+    /// <summary>Sent by the coordinated shutdown: save what changed since the last snapshot, then answer <see cref="Done"/>.</summary>
+    private sealed class SaveBeforeStop { public static readonly SaveBeforeStop Instance = new(); }
     private sealed record JournalChange(UserKey User, UserBanned? Ban, long SequenceNr, long Offset);
     private sealed class FollowFailed { public static readonly FollowFailed Instance = new(); }
     private sealed class Follow { public static readonly Follow Instance = new(); }
@@ -49,6 +73,17 @@ internal sealed class ActiveBanIndex : ReceiveActor, IWithStash
     private readonly int _maxExpiriesInFlight;
     private readonly TimeSpan _expiryTimeout;
     private readonly bool _followJournal;
+    private readonly IndexSnapshotSettings? _snapshots;
+    private long _changesSinceSave;
+    private long _changesInSave;
+    private DateTimeOffset? _lastSaveAt;
+    private long _lastSavedSequenceNr;
+    private bool _saving;
+    private ITimer? _saveTimer;
+    private readonly List<IActorRef> _waitingForSave = new();
+    private long _loadStarted;
+    private IndexLoadReport _loadReport = new(null, 0, 0, 0);
+    private readonly CancellationTokenSource _stopped = new();
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private Dictionary<UserKey, Entry> _entries = new();
     // The running bans of _entries per app, for the metrics exporter (read from its thread).
@@ -66,10 +101,12 @@ internal sealed class ActiveBanIndex : ReceiveActor, IWithStash
     private IMaterializer? _materializer;
 
     /// <param name="followJournal">Also tail the journal after the rebuild, for changes whose notice may be lost.</param>
+    /// <param name="snapshots">Where and when to save and load the index's snapshot; null: never (a rebuild at every start).</param>
     public ActiveBanIndex(IActorRef bans, TimeProvider clock, string queryPluginId, int maxExpiriesInFlight, TimeSpan expiryTimeout,
-        bool followJournal)
+        bool followJournal, IndexSnapshotSettings? snapshots)
     {
         _followJournal = followJournal;
+        _snapshots = snapshots;
         _bans = bans;
         _clock = clock;
         _queryPluginId = queryPluginId;
@@ -83,9 +120,10 @@ internal sealed class ActiveBanIndex : ReceiveActor, IWithStash
     private IMaterializer Materializer => _materializer ??= Context.Materializer();
 
     public static Props Props(IActorRef bans, TimeProvider clock, string queryPluginId,
-        int maxExpiriesInFlight = 64, TimeSpan? expiryTimeout = null, bool followJournal = true) =>
+        int maxExpiriesInFlight = 64, TimeSpan? expiryTimeout = null, bool followJournal = true,
+        IndexSnapshotSettings? snapshots = null) =>
         Akka.Actor.Props.Create(() => new ActiveBanIndex(bans, clock, queryPluginId, maxExpiriesInFlight,
-            expiryTimeout ?? TimeSpan.FromSeconds(30), followJournal));
+            expiryTimeout ?? TimeSpan.FromSeconds(30), followJournal, snapshots));
 
     protected override void PreStart()
     {
@@ -93,13 +131,29 @@ internal sealed class ActiveBanIndex : ReceiveActor, IWithStash
         Context.System.EventStream.Subscribe(Self, typeof(BanEnded));
         Context.System.EventStream.Subscribe(Self, typeof(ExpiryTaken));
         BanMetrics.RunningBanSources.Add(_running);
+        if (_snapshots is { Enabled: true } snapshots) SaveAtStop(snapshots);
         StartLoad();
+    }
+
+    // Before the cluster shuts down (a singleton hands over in a later phase), while the journal still runs.
+    private void SaveAtStop(IndexSnapshotSettings snapshots)
+    {
+        // A task cannot be removed again: one of an index that has stopped meanwhile answers at once.
+        var self = Self;
+        var stopped = _stopped.Token;
+        CoordinatedShutdown.Get(Context.System).AddTask(CoordinatedShutdown.PhaseBeforeClusterShutdown, "ban-index-snapshot", () =>
+            stopped.IsCancellationRequested
+                ? Task.FromResult(Done.Instance)
+                : self.Ask<Done>(SaveBeforeStop.Instance, snapshots.StopTimeout, stopped)
+                    .ContinueWith(_ => Done.Instance, TaskContinuationOptions.ExecuteSynchronously));
     }
 
     protected override void PostStop()
     {
         _dueTimer?.Dispose();
         _retryTimer?.Dispose();
+        _saveTimer?.Dispose();
+        _stopped.Cancel();
         _follower?.Shutdown();
         BanMetrics.RunningBanSources.Remove(_running);
         Context.System.EventStream.Unsubscribe(Self);
@@ -107,23 +161,68 @@ internal sealed class ActiveBanIndex : ReceiveActor, IWithStash
 
     private void StartLoad()
     {
+        _loadStarted = System.Diagnostics.Stopwatch.GetTimestamp();
+        if (_snapshots is not { Load: true } snapshots || SnapshotStore(snapshots) is not { } store)
+        {
+            ReadJournalFrom(null);
+            return;
+        }
+        store.Ask<ISnapshotResponse>(new LoadSnapshot(snapshots.PersistenceId, SnapshotSelectionCriteria.Latest, long.MaxValue),
+                snapshots.LoadTimeout)
+            .PipeTo(Self, success: response => response switch
+            {
+                LoadSnapshotResult { Snapshot: null } => new SnapshotLoaded(null, 0, null),
+                LoadSnapshotResult { Snapshot: { Snapshot: IndexSnapshot index } selected } =>
+                    new SnapshotLoaded(index, selected.Metadata.SequenceNr, null),
+                LoadSnapshotResult { Snapshot: { } other } =>
+                    new SnapshotLoaded(null, 0, $"it holds a {other.Snapshot?.GetType().Name ?? "null"}"),
+                LoadSnapshotFailed failed => new SnapshotLoaded(null, 0, failed.Cause.Message),
+                _ => new SnapshotLoaded(null, 0, $"the store answered {response.GetType().Name}"),
+            }, failure: e => new SnapshotLoaded(null, 0, e.Message));
+    }
+
+    private IActorRef? SnapshotStore(IndexSnapshotSettings snapshots)
+    {
+        try
+        {
+            return Persistence.Instance.Apply(Context.System).SnapshotStoreFor(snapshots.PluginId);
+        }
+        catch (Exception e)
+        {
+            _log.Warning(e, "The snapshot store {PluginId} is not available; the ban index rebuilds from the journal", snapshots.PluginId);
+            return null;
+        }
+    }
+
+    // From the snapshot's offset (exclusive) when there is one, else from the start of the ban tag.
+    private void ReadJournalFrom(IndexSnapshot? snapshot)
+    {
         if (ReadJournal<ICurrentEventsByTagQuery>() is not { } journal)
         {
             Self.Tell(new Status.Failure(new InvalidOperationException("the read journal could not start")));
             return;
         }
-        journal.CurrentEventsByTag(BanTags.Ban, Offset.NoOffset())
-            .RunAggregate(new LoadState(), (state, envelope) =>
+        var seeded = new LoadState
+        {
+            Entries = new Dictionary<UserKey, Entry>(snapshot?.Bans.Count ?? 0),
+            LastOffset = snapshot?.Offset ?? 0,
+        };
+        if (snapshot is not null)
+            foreach (var ban in snapshot.Bans)
+                seeded.Entries[ban.User] = new Entry(ban.Until, ban.SequenceNr, null, ban.Since, ban.Reason, ban.Operator);
+        journal.CurrentEventsByTag(BanTags.Ban, snapshot is null ? Offset.NoOffset() : Offset.Sequence(snapshot.Offset))
+            .RunAggregate(seeded, (state, envelope) =>
             {
                 switch (envelope.Event)
                 {
                     case UserBanned e: Apply(state.Entries, e.User, e, envelope.SequenceNr); break;
                     case UserUnbanned e: Apply(state.Entries, e.User, null, envelope.SequenceNr); break;
                 }
+                state.Events++;
                 if (envelope.Offset is Sequence seq && seq.Value > state.LastOffset) state.LastOffset = seq.Value;
                 return state;
             }, Materializer)
-            .PipeTo(Self, success: state => new Loaded(state.Entries, state.LastOffset));
+            .PipeTo(Self, success: state => new Loaded(state.Entries, state.LastOffset, state.Events, snapshot));
     }
 
     // The live tag query polls the journal (query.journal.sql.refresh-interval) from the last offset seen.
@@ -194,12 +293,31 @@ internal sealed class ActiveBanIndex : ReceiveActor, IWithStash
                 byApp[user.AppKey] = byApp.GetValueOrDefault(user.AppKey) + 1;
             }
             _running.Reset(byApp);
-            _log.Info("Ban index rebuilt: {Running} running bans", running);
+            // A long replay is worth a snapshot as soon as the thresholds allow: the next start skips it.
+            _changesSinceSave = loaded.Events;
+            _loadReport = new IndexLoadReport(loaded.From?.Offset, loaded.From?.Bans.Count ?? 0, loaded.Events, 0);
+            var took = System.Diagnostics.Stopwatch.GetElapsedTime(_loadStarted);
+            if (loaded.From is { } from)
+                _log.Info("Ban index loaded in {Elapsed} ms: {Running} running bans, from a snapshot at offset {SnapshotOffset} "
+                    + "({SnapshotBans} bans) and {Events} events after it", (long)took.TotalMilliseconds, running, from.Offset,
+                    from.Bans.Count, loaded.Events);
+            else
+                _log.Info("Ban index rebuilt in {Elapsed} ms: {Running} running bans from {Events} events",
+                    (long)took.TotalMilliseconds, running, loaded.Events);
             Become(Ready);
             Stash.UnstashAll();
             if (_followJournal) StartFollowing();
             ScheduleDue();
+            MaybeSave();
         });
+        Receive<SnapshotLoaded>(loaded =>
+        {
+            if (loaded.Problem is { } problem)
+                _log.Warning("The ban index snapshot could not be loaded ({Problem}); rebuilding from the whole journal", problem);
+            if (loaded.Snapshot is not null) _lastSavedSequenceNr = loaded.SequenceNr;
+            ReadJournalFrom(loaded.Snapshot);
+        });
+        Receive<SaveBeforeStop>(_ => Sender.Tell(Done.Instance));
         Receive<Status.Failure>(failure =>
         {
             _log.Error(failure.Cause, "Rebuilding the ban index from the journal failed; retrying in {Delay}", RetryDelay);
@@ -214,7 +332,11 @@ internal sealed class ActiveBanIndex : ReceiveActor, IWithStash
     {
         Receive<BanStarted>(e =>
         {
-            if (!ApplyLive(e.User, new UserBanned(e.User, e.At ?? e.Until, e.Until, e.Reason, e.Operator), e.SequenceNr)) return;
+            // The same change may have come from the journal first (the tail in a cluster, the read before a snapshot
+            // on one node): its notice still tells who holds the wake-up.
+            if (!ApplyLive(e.User, new UserBanned(e.User, e.At ?? e.Until, e.Until, e.Reason, e.Operator), e.SequenceNr)
+                && !(_entries.TryGetValue(e.User, out var seen) && seen.SequenceNr == e.SequenceNr && seen.Until == e.Until))
+                return;
             HeldBy(e.User, e.Holder);
         });
         Receive<BanEnded>(e => ApplyLive(e.User, null, e.SequenceNr));
@@ -242,10 +364,53 @@ internal sealed class ActiveBanIndex : ReceiveActor, IWithStash
             RetryLater(Follow.Instance);
         });
         Receive<Follow>(_ => StartFollowing());
+        Receive<SaveDue>(_ =>
+        {
+            _saveTimer?.Dispose();
+            _saveTimer = null;
+            MaybeSave();
+        });
+        Receive<CaughtUp>(_ => WriteSnapshot());
+        Receive<CatchUpFailed>(f =>
+        {
+            _log.Warning(f.Cause, "Reading the journal before a ban index snapshot failed; the snapshot waits for the next try");
+            SaveEnded();
+        });
+        Receive<SaveBeforeStop>(_ =>
+        {
+            if (_snapshots is not { Enabled: true } || _changesSinceSave == 0 && !_saving)
+            {
+                Sender.Tell(Done.Instance);
+                return;
+            }
+            _waitingForSave.Add(Sender);
+            if (!_saving) BeginSave();
+        });
+        Receive<SaveSnapshotSuccess>(saved =>
+        {
+            _lastSavedSequenceNr = saved.Metadata.SequenceNr;
+            _loadReport = _loadReport with { SnapshotsSaved = _loadReport.SnapshotsSaved + 1 };
+            _changesSinceSave = Math.Max(0, _changesSinceSave - _changesInSave);
+            // Only the newest is kept: older ones would only be read if the newest could not be.
+            if (saved.Metadata.SequenceNr > 1 && SnapshotStore(_snapshots!) is { } store)
+                store.Tell(new DeleteSnapshots(_snapshots!.PersistenceId,
+                    new SnapshotSelectionCriteria(saved.Metadata.SequenceNr - 1)), Self);
+            _log.Debug("Ban index snapshot saved at offset {Offset}", saved.Metadata.SequenceNr);
+            SaveEnded();
+        });
+        Receive<SaveSnapshotFailure>(failed =>
+        {
+            _log.Warning(failed.Cause, "Saving the ban index snapshot failed; the next start reads the journal from the one before");
+            SaveEnded();
+        });
+        Receive<DeleteSnapshotsSuccess>(_ => { });
+        Receive<DeleteSnapshotsFailure>(failed =>
+            _log.Warning(failed.Cause, "Deleting older ban index snapshots failed; they are deleted after the next save"));
         Receive<Done>(_ => { });
         Receive<ListActiveBans>(q => Sender.Tell(List(q)));
         Receive<IsIndexReady>(_ => Sender.Tell(true));
         Receive<GetExpiryHolders>(_ => Sender.Tell(Holders()));
+        Receive<GetIndexLoadReport>(_ => Sender.Tell(_loadReport));
         Receive<Due>(_ =>
         {
             _dueTimerAt = null;
@@ -299,7 +464,83 @@ internal sealed class ActiveBanIndex : ReceiveActor, IWithStash
         if (!Apply(_entries, user, ban, sequenceNr)) return false;
         var isRunning = ban is not null;
         if (isRunning != wasRunning) _running.Add(user.AppKey, isRunning ? 1 : -1);
+        // Only what the snapshot holds counts: an end of a ban it does not know (a tombstone) leaves it as it is.
+        if (!isRunning && !wasRunning) return true;
+        _changesSinceSave++;
+        MaybeSave();
         return true;
+    }
+
+    private void MaybeSave()
+    {
+        if (_snapshots is not { Enabled: true } snapshots || _saving || _changesSinceSave < snapshots.AfterChanges) return;
+        if (_lastSaveAt is { } last && last + snapshots.MinInterval > _clock.GetUtcNow())
+        {
+            if (_saveTimer is null)
+            {
+                var self = Self;
+                _saveTimer = ClockTimers.At(_clock, last + snapshots.MinInterval, () => self.Tell(SaveDue.Instance));
+            }
+            return;
+        }
+        BeginSave();
+    }
+
+    // Following the journal, the index knows the offset it has applied. On one node it learns changes from notices,
+    // which carry no offset: it first reads the events since its offset (each is applied once; the rest are no-ops).
+    private void BeginSave()
+    {
+        _saving = true;
+        _lastSaveAt = _clock.GetUtcNow();
+        if (_followJournal)
+        {
+            WriteSnapshot();
+            return;
+        }
+        if (ReadJournal<ICurrentEventsByTagQuery>() is not { } journal)
+        {
+            Self.Tell(new CatchUpFailed(new InvalidOperationException("the read journal could not start")));
+            return;
+        }
+        var self = Self;
+        journal.CurrentEventsByTag(BanTags.Ban, Offset.Sequence(_journalOffset))
+            .RunForeach(envelope =>
+            {
+                var offset = envelope.Offset is Sequence seq ? seq.Value : 0L;
+                switch (envelope.Event)
+                {
+                    case UserBanned e: self.Tell(new JournalChange(e.User, e, envelope.SequenceNr, offset)); break;
+                    case UserUnbanned e: self.Tell(new JournalChange(e.User, null, envelope.SequenceNr, offset)); break;
+                }
+            }, Materializer)
+            .PipeTo(self, success: () => CaughtUp.Instance, failure: e => new CatchUpFailed(e));
+    }
+
+    private void WriteSnapshot()
+    {
+        if (_snapshots is not { } snapshots || SnapshotStore(snapshots) is not { } store)
+        {
+            SaveEnded();
+            return;
+        }
+        var bans = new List<IndexSnapshot.RunningBan>();
+        foreach (var (user, entry) in _entries)
+            if (entry.Until is { } until)
+                bans.Add(new IndexSnapshot.RunningBan(user, until, entry.SequenceNr, entry.Since, entry.Reason, entry.Operator));
+        _changesInSave = _changesSinceSave;
+        // The offset is the snapshot's sequence number, so the newest is the one the store loads; a second save at the
+        // same offset (changes only notices brought) still gets a number of its own.
+        var sequenceNr = Math.Max(_journalOffset, _lastSavedSequenceNr + 1);
+        store.Tell(new SaveSnapshot(new SnapshotMetadata(snapshots.PersistenceId, sequenceNr, _clock.GetUtcNow().UtcDateTime),
+            new IndexSnapshot(_journalOffset, bans)), Self);
+    }
+
+    private void SaveEnded()
+    {
+        _saving = false;
+        foreach (var waiting in _waitingForSave) waiting.Tell(Done.Instance);
+        _waitingForSave.Clear();
+        MaybeSave();
     }
 
     private bool IsHeldByIndex(UserKey user, DateTimeOffset at) =>

@@ -92,3 +92,16 @@ internal sealed class GetExpiryHolders
 /// <param name="IndexTimerArmed">Whether the index's one timer (for the earliest wake-up it holds) is armed.</param>
 internal sealed record ExpiryHolders(IReadOnlyCollection<UserKey> HeldByActors, IReadOnlyCollection<UserKey> HeldByIndex,
     bool IndexTimerArmed);
+
+/// <summary>How the index was last loaded; answered with <see cref="IndexLoadReport"/> (for specs and the bench).</summary>
+internal sealed class GetIndexLoadReport
+{
+    public static readonly GetIndexLoadReport Instance = new();
+    private GetIndexLoadReport() { }
+}
+
+/// <param name="SnapshotOffset">The offset of the snapshot it started from; null: rebuilt from the whole journal.</param>
+/// <param name="SnapshotBans">Running bans in that snapshot.</param>
+/// <param name="EventsRead">Ban events read from the journal after the snapshot (or in all, without one).</param>
+/// <param name="SnapshotsSaved">Snapshots this index has saved since it started.</param>
+internal sealed record IndexLoadReport(long? SnapshotOffset, int SnapshotBans, long EventsRead, int SnapshotsSaved);

@@ -43,7 +43,8 @@ internal sealed record BanEngineActors(IActorRef Bans, IActorRef Index, IActorRe
             loggers?.CreateLogger(BanAudit.Category));
         var bans = topology.StartUsers(system, user => UserBanActor.Props(user, settings));
         var index = topology.StartIndex(system, ActiveBanIndex.Props(bans, clock, BanEngineConfig.QueryPluginId,
-            options.MaxExpiriesInFlight, followJournal: topology.NoticesMayBeLost));
+            options.MaxExpiriesInFlight, followJournal: topology.NoticesMayBeLost,
+            snapshots: IndexSnapshotSettings.From(system.Settings.Config, BanEngineConfig.SnapshotPluginId)));
         var ledger = new LedgerStore(options.Storage);
         if (options.RunsLedger)
             topology.StartOnce(system, LedgerProjection.Props(ledger, clock, BanEngineConfig.QueryPluginId,

@@ -33,10 +33,12 @@ public abstract class ClusterSpec : Akka.TestKit.Xunit2.TestKit
     private protected void Step(string what) => _output.WriteLine($"[{_elapsed.Elapsed.TotalSeconds,6:0.0} s] {what}");
 
     /// <summary>Three nodes on <paramref name="connectionString"/>; node 2 is the oldest (it hosts the singletons).</summary>
+    /// <param name="extraHocon">HOCON over every node's engine configuration.</param>
     private protected Task<(ClusterNode Node1, ClusterNode Node2, ClusterNode Node3)> StartClusterAsync(
-        string connectionString, TimeProvider clock, TimeSpan? idleTimeout = null, TimeSpan? askTimeout = null) =>
-        ThreeNodeCluster.StartAsync((name, port, seedPort) => ClusterNode.StartAsync(name, port, seedPort, connectionString, clock, idleTimeout,
-                askTimeout: askTimeout),
+        string connectionString, TimeProvider clock, TimeSpan? idleTimeout = null, TimeSpan? askTimeout = null,
+        string? extraHocon = null) =>
+        ThreeNodeCluster.StartAsync((name, port, seedPort) => ClusterNode.StartAsync(name, port, seedPort, connectionString, clock,
+                idleTimeout, askTimeout: askTimeout, extraHocon: extraHocon),
             node => { lock (_nodes) _nodes.Add(node); }, Step);
 
     /// <summary>Stops every running node gracefully, <paramref name="nodes"/> in that order, as an operator stops a cluster.</summary>
