@@ -54,6 +54,7 @@ public sealed class BenchOptions
           --inproc-listen M    off (default), on or both: run the in-process ramp with the OpenTelemetry SDK
                                collecting the engine's meter and spans (counting exporters: the SDK's cost
                                without network I/O); both runs the ramp without, then with, for a side-by-side
+          --inproc-telemetry T with --inproc-listen: metrics, traces or both (default) switched on
           --inproc-rounds R    with --inproc-listen both: alternate off/on R times, figures are medians (default 1)
           --journal-sync S     FULL (default: the engine as shipped) or NORMAL (adds SqliteConnectionPragmas) for
                                the in-process engine scenarios (inproc, connect-gate, unban, restart)

@@ -60,7 +60,7 @@ public sealed class InProcessBans : IScenario
         {
             foreach (var listened in modes)
             {
-                using var telemetry = listened ? new EngineTelemetry() : null;
+                using var telemetry = listened ? new EngineTelemetry(options["inproc-telemetry"] ?? "both") : null;
                 var suffix = (listened ? " [telemetry on]" : "") + (rounds > 1 ? $" (round {round + 1})" : "");
                 var key = listened ? "inproc.listened" : "inproc";
                 var prefix = (listened ? "l" : "u") + round;
@@ -125,20 +125,25 @@ public sealed class InProcessBans : IScenario
     {
         private readonly CountingMetricExporter _metricExporter = new();
         private readonly CountingSpanExporter _spanExporter = new();
-        private readonly MeterProvider _meters;
-        private readonly TracerProvider _traces;
+        private readonly MeterProvider? _meters;
+        private readonly TracerProvider? _traces;
 
-        public EngineTelemetry()
+        /// <param name="what">metrics, traces or both.</param>
+        public EngineTelemetry(string what)
         {
-            _meters = Sdk.CreateMeterProviderBuilder()
-                .AddMeter("BanActors")
-                .AddReader(new PeriodicExportingMetricReader(_metricExporter, exportIntervalMilliseconds: 1000))
-                .Build();
-            _traces = Sdk.CreateTracerProviderBuilder()
-                .AddSource("BanActors")
-                .SetSampler(new AlwaysOnSampler())
-                .AddProcessor(new BatchActivityExportProcessor(_spanExporter))
-                .Build();
+            if (what is not ("metrics" or "traces" or "both"))
+                throw new ArgumentException($"--inproc-telemetry must be metrics, traces or both, not '{what}'");
+            if (what != "traces")
+                _meters = Sdk.CreateMeterProviderBuilder()
+                    .AddMeter("BanActors")
+                    .AddReader(new PeriodicExportingMetricReader(_metricExporter, exportIntervalMilliseconds: 1000))
+                    .Build();
+            if (what != "metrics")
+                _traces = Sdk.CreateTracerProviderBuilder()
+                    .AddSource("BanActors")
+                    .SetSampler(new AlwaysOnSampler())
+                    .AddProcessor(new BatchActivityExportProcessor(_spanExporter))
+                    .Build();
         }
 
         public long Measurements => Interlocked.Read(ref _metricExporter.Points);
@@ -147,14 +152,14 @@ public sealed class InProcessBans : IScenario
 
         public void Flush()
         {
-            _meters.ForceFlush();
-            _traces.ForceFlush();
+            _meters?.ForceFlush();
+            _traces?.ForceFlush();
         }
 
         public void Dispose()
         {
-            _meters.Dispose();
-            _traces.Dispose();
+            _meters?.Dispose();
+            _traces?.Dispose();
         }
     }
 
