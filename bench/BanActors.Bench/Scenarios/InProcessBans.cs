@@ -27,17 +27,7 @@ public sealed class InProcessBans : IScenario
 
     public async Task RunAsync(BenchOptions options, Report report)
     {
-        using var dir = new TempDir(Name);
-        await using var host = await BenchEngine.StartAsync(dir.File("bans.db"));
-        await host.WaitIndexReadyAsync(TimeSpan.FromSeconds(30));
-        var engine = host.Engine;
         const string app = "bench";
-
-        // JIT and connection-pool warm-up, not reported: the first few thousand actors of a process pay extra.
-        var warm = Math.Min(options.N, 2_000);
-        await Load.RunAsync(warm, 64, options.MaxStep, i => engine.BanAsync(new UserKey(app, $"warm-{i}"), 60));
-        await Load.RunAsync(warm, 64, options.MaxStep, i => engine.BanAsync(new UserKey(app, $"warm-{i}"), 60));
-
         var listen = options["inproc-listen"] ?? "off";
         bool[] modes = listen switch
         {
@@ -46,8 +36,9 @@ public sealed class InProcessBans : IScenario
             "both" => [false, true],
             _ => throw new ArgumentException($"--inproc-listen must be off, on or both, not '{listen}'"),
         };
-        // With both modes, rounds alternate off/on so that the machine's drift falls on both alike; each figure is
-        // the median of its rounds.
+        // With both modes, each arm of each round runs on an engine of its own (a fresh SQLite file and actor system,
+        // so that neither inherits the other's journal or live actors), in off/on order in odd rounds and on/off in
+        // even ones, so that the machine's drift falls on both alike; each figure is the median of its rounds.
         var rounds = options.Count("inproc-rounds", 1, 1);
         var rates = new Dictionary<string, List<double>>();
         void Sample(string key, double value)
@@ -58,8 +49,16 @@ public sealed class InProcessBans : IScenario
         long measurements = 0, spans = 0;
         for (var round = 0; round < rounds; round++)
         {
-            foreach (var listened in modes)
+            foreach (var listened in round % 2 == 0 ? modes : modes.Reverse())
             {
+                using var dir = new TempDir(Name);
+                await using var host = await BenchEngine.StartAsync(dir.File("bans.db"));
+                await host.WaitIndexReadyAsync(TimeSpan.FromSeconds(30));
+                var engine = host.Engine;
+                // JIT and connection-pool warm-up, not reported: the first few thousand actors of an engine pay extra.
+                var warm = Math.Min(options.N, 2_000);
+                await Load.RunAsync(warm, 64, options.MaxStep, i => engine.BanAsync(new UserKey(app, $"warm-{i}"), 60));
+                await Load.RunAsync(warm, 64, options.MaxStep, i => engine.BanAsync(new UserKey(app, $"warm-{i}"), 60));
                 using var telemetry = listened ? new EngineTelemetry(options["inproc-telemetry"] ?? "both") : null;
                 var suffix = (listened ? " [telemetry on]" : "") + (rounds > 1 ? $" (round {round + 1})" : "");
                 var key = listened ? "inproc.listened" : "inproc";
