@@ -65,7 +65,7 @@ public sealed class KickLatency : IScenario
             var uri = new Uri($"ws://127.0.0.1:{server.Address.Port}/im/connect?token={Uri.EscapeDataString(token)}");
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
             await socket.ConnectAsync(uri, timeout.Token);
-            var first = await ReceiveText(socket, timeout.Token);
+            var first = await WebSocketText.ReceiveAsync(socket, timeout.Token);
             if (first is null || !first.Contains("\"connected\"", StringComparison.Ordinal))
                 throw new InvalidOperationException("expected a connected frame, got " + first);
             var session = new Session { Socket = socket };
@@ -129,20 +129,6 @@ public sealed class KickLatency : IScenario
             s.Socket.Abort();
             s.Socket.Dispose();
         }
-    }
-
-    private static async Task<string?> ReceiveText(ClientWebSocket socket, CancellationToken ct)
-    {
-        var buffer = new byte[8192];
-        using var message = new MemoryStream();
-        WebSocketReceiveResult result;
-        do
-        {
-            result = await socket.ReceiveAsync(buffer, ct);
-            if (result.MessageType == WebSocketMessageType.Close) return null;
-            message.Write(buffer, 0, result.Count);
-        } while (!result.EndOfMessage);
-        return Encoding.UTF8.GetString(message.ToArray());
     }
 
     private static async Task ReadUntilClosed(Session s)

@@ -237,7 +237,7 @@ public sealed class Soak : IScenario
                 using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Stopping);
                 timeout.CancelAfter(RequestTimeout);
                 await socket.ConnectAsync(uri, timeout.Token);
-                first = await ReceiveText(socket, timeout.Token);
+                first = await WebSocketText.ReceiveAsync(socket, timeout.Token);
             }
             catch (OperationCanceledException)
             {
@@ -646,19 +646,5 @@ public sealed class Soak : IScenario
             + $"{users} users; paced at {rate} operations/s with at most {inFlight} in flight (when the server is slower the pace gives way, so latency is not corrected for coordinated omission); "
             + $"each request bounded at {RequestTimeout.TotalSeconds:0} s. RSS from /proc/PID/status (VmRSS), "
             + $"{(hasMetrics ? "process_/dotnet_ lines of /metrics in the JSON." : "no GC heap figure: the server on this commit exposes no /metrics.")}"));
-    }
-
-    private static async Task<string?> ReceiveText(ClientWebSocket socket, CancellationToken ct)
-    {
-        var buffer = new byte[8192];
-        using var message = new MemoryStream();
-        WebSocketReceiveResult result;
-        do
-        {
-            result = await socket.ReceiveAsync(buffer, ct);
-            if (result.MessageType == WebSocketMessageType.Close) return null;
-            message.Write(buffer, 0, result.Count);
-        } while (!result.EndOfMessage);
-        return Encoding.UTF8.GetString(message.ToArray());
     }
 }

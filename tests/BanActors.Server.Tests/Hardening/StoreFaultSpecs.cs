@@ -207,7 +207,7 @@ internal sealed class Tmpfs : IDisposable
     {
         var path = System.IO.Path.Combine("/tmp", "banactors-tmpfs-" + Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(path);
-        var (code, output) = Run("mount", "-t", "tmpfs", "-o", $"size={megabytes}m", "tmpfs", path);
+        var (code, output) = Shell.Run("mount", "-t", "tmpfs", "-o", $"size={megabytes}m", "tmpfs", path);
         if (code == 0)
         {
             reason = null;
@@ -239,25 +239,8 @@ internal sealed class Tmpfs : IDisposable
     public void Dispose()
     {
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        Run("umount", "-l", Path);
+        Shell.Run("umount", "-l", Path);
         try { Directory.Delete(Path, recursive: true); } catch (IOException) { }
-    }
-
-    private static (int Code, string Output) Run(string file, params string[] arguments)
-    {
-        try
-        {
-            var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
-            foreach (var argument in arguments) info.ArgumentList.Add(argument);
-            using var process = Process.Start(info)!;
-            var output = process.StandardOutput.ReadToEnd() + process.StandardError.ReadToEnd();
-            process.WaitForExit();
-            return (process.ExitCode, output.Trim());
-        }
-        catch (System.ComponentModel.Win32Exception ex)
-        {
-            return (-1, ex.Message);
-        }
     }
 }
 
@@ -368,8 +351,8 @@ internal sealed class Ext4Image : IDisposable
         {
             using (var file = new FileStream(image, FileMode.CreateNew)) file.SetLength(megabytes * 1024L * 1024);
             Directory.CreateDirectory(path);
-            var (code, output) = Run("mkfs.ext4", "-q", "-F", image);
-            if (code == 0) (code, output) = Run("mount", "-o", "loop", image, path);
+            var (code, output) = Shell.Run("mkfs.ext4", "-q", "-F", image);
+            if (code == 0) (code, output) = Shell.Run("mount", "-o", "loop", image, path);
             if (code == 0)
             {
                 reason = null;
@@ -392,22 +375,26 @@ internal sealed class Ext4Image : IDisposable
 
     private static Task Chattr(string flag, IEnumerable<string> files)
     {
-        var (code, output) = Run("chattr", [flag, .. files]);
+        var (code, output) = Shell.Run("chattr", [flag, .. files]);
         if (code != 0) throw new InvalidOperationException($"chattr {flag} failed: {output}");
         return Task.CompletedTask;
     }
 
     public void Dispose()
     {
-        Run("chattr", "-R", "-i", Path);
+        Shell.Run("chattr", "-R", "-i", Path);
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         // mount -o loop sets the loop device to detach itself when the file system goes; -l if a file is still open.
-        if (Run("umount", Path).Code != 0) Run("umount", "-l", Path);
+        if (Shell.Run("umount", Path).Code != 0) Shell.Run("umount", "-l", Path);
         try { Directory.Delete(Path, recursive: true); } catch (IOException) { }
         try { File.Delete(_image); } catch (IOException) { }
     }
+}
 
-    private static (int Code, string Output) Run(string file, params string[] arguments)
+/// <summary>Runs a system tool (mount, mkfs.ext4, chattr) and returns its exit code and output; -1 when it is missing.</summary>
+internal static class Shell
+{
+    public static (int Code, string Output) Run(string file, params string[] arguments)
     {
         try
         {
