@@ -42,6 +42,8 @@ public sealed class MetricsSpecs(ITestOutputHelper output)
         Assert.Matches(new Regex("""^banactors_bans_total\{[^}]*app="appMetrics"[^}]*\} 1( |$)""", RegexOptions.Multiline), body);
         Assert.Contains("banactors_journal_write_duration_milliseconds_bucket", body);
         Assert.DoesNotContain("eve", body);
+        // .NET's own meter, for watching memory (the soak reads the heap from it).
+        Assert.Contains("dotnet_process_memory_working_set_bytes", body);
     }
 
     [Fact]
