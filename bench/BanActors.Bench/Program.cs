@@ -13,6 +13,7 @@ if (args.Length >= 2 && args[0] == "--child")
 
 var options = BenchOptions.Parse(args);
 BenchEngine.LogLevel = options["akka-loglevel"] ?? "WARNING";
+BenchEngine.ExtraHocon = options["hocon"] ?? "";
 TempDir.Keep = options.Has("keep");
 BenchEngine.JournalSync = (options["journal-sync"] ?? "full").ToUpperInvariant();
 
@@ -23,6 +24,7 @@ var report = new Report
 };
 Console.WriteLine($"BanActors.Bench on {report.Machine.Cores} cores, {report.Machine.Memory}, {report.Machine.Os}, {report.Machine.Dotnet}");
 Console.WriteLine($"load average at start: {report.Machine.LoadAverage}");
+if (BenchEngine.ExtraHocon.Length > 0) report.Note($"in-process engines with --hocon \"{BenchEngine.ExtraHocon}\"");
 report.Note($"in-process engine: journal synchronous={BenchEngine.JournalSync}"
     + (BenchEngine.JournalSync == "NORMAL" ? " (SqliteConnectionPragmas setup added to the actor system)" : " (SQLite default, as the hosts ship the engine)")
     + $"; Akka log level {BenchEngine.LogLevel}; the real server (HTTP, kick) runs as shipped");

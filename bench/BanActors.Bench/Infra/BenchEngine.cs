@@ -21,8 +21,13 @@ public static class BenchEngine
     /// </summary>
     public static string JournalSync { get; set; } = "FULL";
 
-    /// <summary>The bench's loggers and log levels, as HOCON.</summary>
-    public static string Hocon => $"""
+    /// <summary>HOCON over the in-process engine's configuration (<c>--hocon</c>), e.g. to try a setting.</summary>
+    public static string ExtraHocon { get; set; } = "";
+
+    /// <summary>The bench's loggers and log levels, as HOCON, then <see cref="ExtraHocon"/>.</summary>
+    public static string Hocon => BaseHocon + "\n" + ExtraHocon;
+
+    private static string BaseHocon => $"""
         akka.loggers = ["BanActors.Bench.Infra.BenchLogger, BanActors.Bench"]
         akka.loglevel = {LogLevel}
         akka.stdout-loglevel = {LogLevel}

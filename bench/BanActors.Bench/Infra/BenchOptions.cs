@@ -58,6 +58,7 @@ public sealed class BenchOptions
           --inproc-rounds R    with --inproc-listen both: alternate off/on R times, figures are medians (default 1)
           --journal-sync S     FULL (default: the engine as shipped) or NORMAL (adds SqliteConnectionPragmas) for
                                the in-process engine scenarios (inproc, connect-gate, unban, restart)
+          --hocon "K = V"      HOCON over the in-process engines' configuration (to try a setting; noted in the report)
           --akka-loglevel L    Akka log level during runs (default WARNING; the engine logs every ban at INFO)
           --out DIR            results folder (default bench/results of this repository); each run writes
                                <stamp>.md and <stamp>.json, and the same JSON again as latest.json
