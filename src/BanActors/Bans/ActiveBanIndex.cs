@@ -6,6 +6,7 @@ using Akka.Persistence.Query;
 using Akka.Streams;
 using Akka.Streams.Dsl;
 using BanActors.Hosting;
+using BanActors.Storage;
 
 namespace BanActors.Bans;
 
@@ -57,6 +58,8 @@ internal sealed class ActiveBanIndex : ReceiveActor, IWithStash
     private sealed record SnapshotLoaded(IndexSnapshot? Snapshot, long SequenceNr, string? Problem);
     private sealed class CaughtUp { public static readonly CaughtUp Instance = new(); }
     private sealed record CatchUpFailed(Exception Cause);
+    private sealed record HighWater(long Covered);
+    private sealed class HighWaterUnknown { public static readonly HighWaterUnknown Instance = new(); }
     private sealed class SaveDue { public static readonly SaveDue Instance = new(); }
     /// <summary>Sent by the coordinated shutdown: save what changed since the last snapshot, then answer <see cref="Done"/>.</summary>
     private sealed class SaveBeforeStop { public static readonly SaveBeforeStop Instance = new(); }
@@ -80,6 +83,8 @@ internal sealed class ActiveBanIndex : ReceiveActor, IWithStash
     private long _lastSavedSequenceNr;
     private bool _saving;
     private ITimer? _saveTimer;
+    private Func<long, IReadOnlyDictionary<string, long>, CancellationToken, Task<long>>? _highWater;
+    private bool _highWaterChecked;
     private readonly List<IActorRef> _waitingForSave = new();
     private long _loadStarted;
     private IndexLoadReport _loadReport = new(null, 0, 0, 0);
@@ -371,6 +376,15 @@ internal sealed class ActiveBanIndex : ReceiveActor, IWithStash
             MaybeSave();
         });
         Receive<CaughtUp>(_ => WriteSnapshot());
+        Receive<HighWater>(h =>
+        {
+            // Everything up to Covered is applied; what the notices brought after it is in the state as well, and a
+            // start from this snapshot reads those events again (each a no-op by its sequence number).
+            _journalOffset = Math.Max(_journalOffset, h.Covered);
+            _loadReport = _loadReport with { SavesFromHighWater = _loadReport.SavesFromHighWater + 1 };
+            WriteSnapshot();
+        });
+        Receive<HighWaterUnknown>(_ => CatchUpByReading());
         Receive<CatchUpFailed>(f =>
         {
             _log.Warning(f.Cause, "Reading the journal before a ban index snapshot failed; the snapshot waits for the next try");
@@ -487,7 +501,9 @@ internal sealed class ActiveBanIndex : ReceiveActor, IWithStash
     }
 
     // Following the journal, the index knows the offset it has applied. On one node it learns changes from notices,
-    // which carry no offset: it first reads the events since its offset (each is applied once; the rest are no-ops).
+    // which carry no offset: on SQLite it walks the journal's orderings, persistence ids and sequence numbers after its
+    // offset (JournalHighWater, no event read) up to the first one it has not applied; elsewhere it reads the events
+    // since its offset (each is applied once; the rest are no-ops).
     private void BeginSave()
     {
         _saving = true;
@@ -497,6 +513,34 @@ internal sealed class ActiveBanIndex : ReceiveActor, IWithStash
             WriteSnapshot();
             return;
         }
+        if (HighWaterReader() is { } read)
+        {
+            var applied = new Dictionary<string, long>(_entries.Count, StringComparer.Ordinal);
+            foreach (var (user, entry) in _entries) applied[user.PersistenceId] = entry.SequenceNr;
+            read(_journalOffset, applied, CancellationToken.None).PipeTo(Self, success: covered => new HighWater(covered),
+                failure: _ => HighWaterUnknown.Instance);
+            return;
+        }
+        CatchUpByReading();
+    }
+
+    private Func<long, IReadOnlyDictionary<string, long>, CancellationToken, Task<long>>? HighWaterReader()
+    {
+        if (_highWaterChecked) return _highWater;
+        _highWaterChecked = true;
+        try
+        {
+            _highWater = JournalHighWater.For(Context.System, BanEngineConfig.JournalPluginId, UserKey.PersistenceIdPrefix);
+        }
+        catch (Exception e)
+        {
+            _log.Warning(e, "The journal's high-water read could not be set up; snapshots read the events before saving");
+        }
+        return _highWater;
+    }
+
+    private void CatchUpByReading()
+    {
         if (ReadJournal<ICurrentEventsByTagQuery>() is not { } journal)
         {
             Self.Tell(new CatchUpFailed(new InvalidOperationException("the read journal could not start")));

@@ -104,4 +104,8 @@ internal sealed class GetIndexLoadReport
 /// <param name="SnapshotBans">Running bans in that snapshot.</param>
 /// <param name="EventsRead">Ban events read from the journal after the snapshot (or in all, without one).</param>
 /// <param name="SnapshotsSaved">Snapshots this index has saved since it started.</param>
-internal sealed record IndexLoadReport(long? SnapshotOffset, int SnapshotBans, long EventsRead, int SnapshotsSaved);
+internal sealed record IndexLoadReport(long? SnapshotOffset, int SnapshotBans, long EventsRead, int SnapshotsSaved)
+{
+    /// <summary>Saves whose offset came from the journal's high-water mark, without reading the events again.</summary>
+    public int SavesFromHighWater { get; init; }
+}

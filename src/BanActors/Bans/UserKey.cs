@@ -4,7 +4,9 @@ namespace BanActors;
 public sealed record UserKey(string AppKey, string UserId)
 {
     /// <summary>The persistence id of this user's ban actor: <c>ban-{appKey}-{userId}</c>.</summary>
-    internal string PersistenceId => $"ban-{AppKey}-{UserId}";
+    internal const string PersistenceIdPrefix = "ban-";
+
+    internal string PersistenceId => $"{PersistenceIdPrefix}{AppKey}-{UserId}";
 
     /// <summary>
     /// The user actor's name (single node) and entity id (cluster): app key and user id escaped and joined by ':', so

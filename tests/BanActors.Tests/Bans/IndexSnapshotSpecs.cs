@@ -43,6 +43,9 @@ public sealed class IndexSnapshotSpecs(ITestOutputHelper output) : DatabaseSpecs
             Assert.Equal(["u2", "u3", "u4", "u5"], snapshot.Bans.Select(b => b.User.UserId).Order());
             Assert.Equal(MaxOrdering(), snapshot.Offset);
         });
+        // On SQLite, with every notice applied, the saves took their offset from the journal's high-water mark
+        // instead of reading the events again.
+        Assert.True((await LoadReportAsync(host)).SavesFromHighWater >= 2);
     }
 
     [Fact]
