@@ -47,12 +47,7 @@ public sealed class SignedHttp : IDisposable
     /// <summary>POSTs the form and returns the body; throws unless HTTP 200 with <c>"code":200</c>.</summary>
     public async Task<string> PostForBodyAsync(string path, IEnumerable<KeyValuePair<string, string>> form)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new FormUrlEncodedContent(form) };
-        var (nonce, timestamp, signature) = Sign(AppSecret);
-        request.Headers.Add("App-Key", AppKey);
-        request.Headers.Add("Nonce", nonce);
-        request.Headers.Add("Timestamp", timestamp);
-        request.Headers.Add("Signature", signature);
+        using var request = SignedPost(path, form);
         using var response = await _client.SendAsync(request, HttpCompletionOption.ResponseContentRead).ConfigureAwait(false);
         var body = await response.Content.ReadAsStringAsync().ConfigureAwait(false);
         if (response.StatusCode != HttpStatusCode.OK || !body.Contains("\"code\":200", StringComparison.Ordinal))
@@ -63,12 +58,7 @@ public sealed class SignedHttp : IDisposable
     /// <summary>POSTs the signed form and returns the HTTP status and body, whatever they are (for load that counts errors by code).</summary>
     public async Task<(int Status, string Body)> SendAsync(string path, IEnumerable<KeyValuePair<string, string>> form, CancellationToken ct)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new FormUrlEncodedContent(form) };
-        var (nonce, timestamp, signature) = Sign(AppSecret);
-        request.Headers.Add("App-Key", AppKey);
-        request.Headers.Add("Nonce", nonce);
-        request.Headers.Add("Timestamp", timestamp);
-        request.Headers.Add("Signature", signature);
+        using var request = SignedPost(path, form);
         using var response = await _client.SendAsync(request, HttpCompletionOption.ResponseContentRead, ct).ConfigureAwait(false);
         var body = await response.Content.ReadAsStringAsync(ct).ConfigureAwait(false);
         return ((int)response.StatusCode, body);
@@ -84,6 +74,17 @@ public sealed class SignedHttp : IDisposable
     public static IEnumerable<KeyValuePair<string, string>> BlockForm(IEnumerable<string> userIds, int minutes) =>
         userIds.Select(u => new KeyValuePair<string, string>("userId", u))
             .Append(new KeyValuePair<string, string>("minute", minutes.ToString(CultureInfo.InvariantCulture)));
+
+    private static HttpRequestMessage SignedPost(string path, IEnumerable<KeyValuePair<string, string>> form)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new FormUrlEncodedContent(form) };
+        var (nonce, timestamp, signature) = Sign(AppSecret);
+        request.Headers.Add("App-Key", AppKey);
+        request.Headers.Add("Nonce", nonce);
+        request.Headers.Add("Timestamp", timestamp);
+        request.Headers.Add("Signature", signature);
+        return request;
+    }
 
     public void Dispose() => _client.Dispose();
 }

@@ -86,16 +86,11 @@ public sealed class InProcessBans : IScenario
                 spans += telemetry.Spans;
             }
         }
-        static double Median(List<double> values)
-        {
-            var sorted = values.Order().ToArray();
-            return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
-        }
-        foreach (var (key, values) in rates) report.Figure(key, Median(values));
+        foreach (var (key, values) in rates) report.Figure(key, Stats.Median(values));
         foreach (var key in modes.Select(l => l ? "inproc.listened" : "inproc"))
         foreach (var kind in new[] { "first", "reban" })
         {
-            var best = options.Ramp.Select(c => rates.GetValueOrDefault($"{key}.{kind}.c{c}") is { Count: > 0 } v ? Median(v) : 0).DefaultIfEmpty(0).Max();
+            var best = options.Ramp.Select(c => rates.GetValueOrDefault($"{key}.{kind}.c{c}") is { Count: > 0 } v ? Stats.Median(v) : 0).DefaultIfEmpty(0).Max();
             report.Figure($"{key}.{kind}.best", best);
         }
         if (modes.Length == 2)
@@ -106,9 +101,9 @@ public sealed class InProcessBans : IScenario
             {
                 if (rates.GetValueOrDefault($"inproc.{kind}.c{c}") is not { Count: > 0 } off
                     || rates.GetValueOrDefault($"inproc.listened.{kind}.c{c}") is not { Count: > 0 } on) continue;
-                var cost = 1 - Median(on) / Median(off);
+                var cost = 1 - Stats.Median(on) / Stats.Median(off);
                 report.Figure($"inproc.telemetry_cost.{kind}.c{c}", cost);
-                costs.Add($"{kind} c{c} {cost:+0.0%;-0.0%} ({Median(off):N0} → {Median(on):N0} bans/s)");
+                costs.Add($"{kind} c{c} {cost:+0.0%;-0.0%} ({Stats.Median(off):N0} → {Stats.Median(on):N0} bans/s)");
             }
             report.Note($"inproc telemetry cost (1 − on/off, medians of {rounds} alternating round(s); on = OpenTelemetry SDK "
                 + "MeterProvider + TracerProvider, always-on sampling, batch span export): " + string.Join("; ", costs));

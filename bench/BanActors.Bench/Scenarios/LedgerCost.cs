@@ -62,7 +62,7 @@ public sealed class LedgerCost : IScenario
             foreach (var kind in new[] { "first", "reban", "first.cpu_us", "reban.cpu_us" })
             {
                 if (!samples.TryGetValue($"{arm}.{kind}", out var on) || !samples.TryGetValue($"{baseArm}.{kind}", out var off)) continue;
-                double with = Median(on), without = Median(off);
+                double with = Stats.Median(on), without = Stats.Median(off);
                 report.Figure($"{figure}.{kind}.with", with);
                 report.Figure($"{figure}.{kind}.without", without);
                 var cost = kind.EndsWith("cpu_us", StringComparison.Ordinal) ? with / without - 1 : 1 - with / without;
@@ -76,7 +76,7 @@ public sealed class LedgerCost : IScenario
                 + "cost = rate lost, or CPU added per ban): " + string.Join("; ", parts));
         }
         if (samples.TryGetValue("feed.delivered_during_load", out var d))
-            report.Note($"feed arm: {Median(d):N0} events delivered to the handler by the end of its load (median of rounds)");
+            report.Note($"feed arm: {Stats.Median(d):N0} events delivered to the handler by the end of its load (median of rounds)");
 
         void Add(string key, double value)
         {
@@ -96,11 +96,5 @@ public sealed class LedgerCost : IScenario
             onEvent();
             return Task.CompletedTask;
         }
-    }
-
-    private static double Median(List<double> values)
-    {
-        var sorted = values.Order().ToArray();
-        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
     }
 }

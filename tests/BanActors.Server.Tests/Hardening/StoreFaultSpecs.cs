@@ -25,8 +25,7 @@ public sealed class StoreFaultSpecs
     public async Task PostgreSQL_stopped_under_load_gives_1000_then_the_server_recovers_by_itself_with_every_acknowledged_ban()
     {
         var (postgres, reason) = await ThrowawayPostgres.TryStartAsync("banactors-pgfault-");
-        if (postgres is null && BanActors.Tests.Shared.PostgresServer.IsCi) throw new InvalidOperationException("CI=true and PostgreSQL is unavailable: " + reason);
-        Skip.If(postgres is null, $"PostgreSQL is unavailable: {reason}");
+        Need(postgres is not null, "PostgreSQL is unavailable", reason);
         await using var _ = postgres!;
         var connection = await postgres!.CreateDatabaseAsync("faults");
         await using var server = await ServerHost.StartAsync([TestApps.A], new Dictionary<string, string?>(Impatient)
@@ -42,8 +41,7 @@ public sealed class StoreFaultSpecs
     public async Task A_full_file_system_gives_1000_then_the_server_recovers_by_itself_with_every_acknowledged_ban()
     {
         using var disk = Tmpfs.TryMount(megabytes: 24, out var reason);
-        if (disk is null && BanActors.Tests.Shared.PostgresServer.IsCi) throw new InvalidOperationException("CI=true and no tmpfs could be mounted: " + reason);
-        Skip.If(disk is null, $"a size-capped file system is needed (root, mount -t tmpfs): {reason}");
+        Need(disk is not null, "a size-capped file system is needed (root, mount -t tmpfs)", reason);
         await using var server = await ServerHost.StartAsync([TestApps.A], Impatient, databaseFolder: disk!.Path);
 
         await RunFaultAsync(server, disk.Fill, disk.Free);
@@ -60,8 +58,7 @@ public sealed class StoreFaultSpecs
     public async Task The_database_locked_by_another_process_gives_1000_then_the_server_recovers_by_itself_with_every_acknowledged_ban()
     {
         var reason = SqliteLocker.Unavailable();
-        if (reason is not null && BanActors.Tests.Shared.PostgresServer.IsCi) throw new InvalidOperationException("CI=true and no process can lock the database: " + reason);
-        Skip.If(reason is not null, $"python3 with its sqlite3 module is needed to lock the database: {reason}");
+        Need(reason is null, "python3 with its sqlite3 module is needed to lock the database", reason);
         var folder = Path.Combine(Path.GetTempPath(), "banactors-server-tests", "locked-" + Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(folder);
         try
@@ -109,13 +106,19 @@ public sealed class StoreFaultSpecs
     public async Task The_database_file_made_read_only_gives_1000_then_the_server_recovers_by_itself_with_every_acknowledged_ban()
     {
         using var disk = Ext4Image.TryMount(megabytes: 32, out var reason);
-        if (disk is null && BanActors.Tests.Shared.PostgresServer.IsCi) throw new InvalidOperationException("CI=true and no ext4 image could be mounted: " + reason);
-        Skip.If(disk is null, $"an ext4 file system that supports chattr +i is needed (root, mkfs.ext4, mount -o loop): {reason}");
+        Need(disk is not null, "an ext4 file system that supports chattr +i is needed (root, mkfs.ext4, mount -o loop)", reason);
         await using var server = await ServerHost.StartAsync([TestApps.A], Impatient, databaseFolder: disk!.Path);
         string[] files = [server.DatabasePath, server.DatabasePath + "-wal"];
         Assert.True(File.Exists(files[1]), "the journal runs in WAL mode, so its -wal file exists");
 
         await RunFaultAsync(server, () => disk.MakeImmutable(files), () => disk.MakeMutable(files));
+    }
+
+    /// <summary>Skips visibly without what the fault needs; under CI=true, where the machine must have it, fails instead.</summary>
+    private static void Need(bool available, string what, string? reason)
+    {
+        if (!available && BanActors.Tests.Shared.PostgresServer.IsCi) throw new InvalidOperationException($"CI=true and {what}: {reason}");
+        Skip.If(!available, $"{what}: {reason}");
     }
 
     private static async Task<ApiResponse> PollAsync(Func<Task<ApiResponse>> call, Func<ApiResponse, bool> done)
