@@ -13,6 +13,11 @@ namespace BanActors.Bans;
 /// Feeds the app-wide ledger (<see cref="LedgerStore"/>) from the journal's "ban" tag: a read side with a durable
 /// offset (the table's highest journal offset), so the request path writes nothing more, and a crash between a
 /// ban's commit and its ledger row only delays the row. One per engine (a cluster singleton in a cluster).
+/// <para>
+/// On SQLite it reads the journal's table itself (<see cref="JournalEventRows"/>), polled at the read journal's
+/// <c>refresh-interval</c> and read again at once while a read comes back full; elsewhere it follows the read journal's
+/// <c>EventsByTag</c>, which handles orderings that commit out of order.
+/// </para>
 /// </summary>
 internal sealed class LedgerProjection : ReceiveActor
 {
@@ -29,23 +34,30 @@ internal sealed class LedgerProjection : ReceiveActor
     private readonly string _queryPluginId;
     private readonly TimeSpan? _retention;
     private readonly ILoggingAdapter _log = Context.GetLogger();
+    private const int BatchSize = 2000;
+
+    private readonly JournalEventRows.Reader? _rows;
+    private readonly TimeSpan _poll;
     private UniqueKillSwitch? _stream;
+    private CancellationTokenSource? _following;
     private ITimer? _retry;
     private ITimer? _purge;
 
-    public LedgerProjection(LedgerStore store, TimeProvider clock, string queryPluginId, TimeSpan? retention)
+    public LedgerProjection(LedgerStore store, TimeProvider clock, string queryPluginId, TimeSpan? retention,
+        string? journalPluginId = null)
     {
         _store = store;
         _clock = clock;
         _queryPluginId = queryPluginId;
         _retention = retention;
+        _rows = journalPluginId is null ? null : JournalEventRows.For(Context.System, journalPluginId, BanTags.Ban);
+        _poll = Context.System.Settings.Config.GetTimeSpan(queryPluginId + ".refresh-interval", TimeSpan.FromSeconds(1));
         Receive<Restart>(_ => Start());
         Receive<Resume>(r => Follow(r.Offset));
         Receive<Failed>(f =>
         {
             _log.Warning(f.Cause, "The ban ledger projection stopped; resuming from its stored offset in {Delay}", RetryDelay);
-            _stream?.Shutdown();
-            _stream = null;
+            StopFollowing();
             var self = Self;
             _retry?.Dispose();
             _retry = ClockTimers.After(_clock, RetryDelay, () => self.Tell(Restart.Instance));
@@ -54,8 +66,9 @@ internal sealed class LedgerProjection : ReceiveActor
         Receive<Purge>(_ => PurgeOld());
     }
 
-    public static Props Props(LedgerStore store, TimeProvider clock, string queryPluginId, TimeSpan? retention) =>
-        Akka.Actor.Props.Create(() => new LedgerProjection(store, clock, queryPluginId, retention));
+    public static Props Props(LedgerStore store, TimeProvider clock, string queryPluginId, TimeSpan? retention,
+        string? journalPluginId = null) =>
+        Akka.Actor.Props.Create(() => new LedgerProjection(store, clock, queryPluginId, retention, journalPluginId));
 
     protected override void PreStart()
     {
@@ -65,7 +78,7 @@ internal sealed class LedgerProjection : ReceiveActor
 
     protected override void PostStop()
     {
-        _stream?.Shutdown();
+        StopFollowing();
         _retry?.Dispose();
         _purge?.Dispose();
     }
@@ -80,8 +93,29 @@ internal sealed class LedgerProjection : ReceiveActor
         Prepare().PipeTo(Self, success: offset => new Resume(offset), failure: ex => new Failed(ex));
     }
 
+    private void StopFollowing()
+    {
+        _stream?.Shutdown();
+        _stream = null;
+        _following?.Cancel();
+        _following?.Dispose();
+        _following = null;
+    }
+
     private void Follow(long offset)
     {
+        if (_rows is { } rows)
+        {
+            var following = _following = new CancellationTokenSource();
+            var self = Self;
+            var pulse = LedgerSignal.For(Context.System);
+            // On the thread pool: Microsoft.Data.Sqlite's async calls run synchronously.
+            Task.Run(() => FollowRowsAsync(rows, pulse, offset, following.Token)).ContinueWith(t =>
+            {
+                if (t.IsFaulted) self.Tell(new Failed(t.Exception!.GetBaseException()));
+            }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            return;
+        }
         IEventsByTagQuery journal;
         try
         {
@@ -121,10 +155,36 @@ internal sealed class LedgerProjection : ReceiveActor
         done.PipeTo(Self, success: () => Done.Instance, failure: ex => new Failed(ex));
     }
 
-    private static LedgerStore.Row? Row(EventEnvelope envelope, TimeProvider clock)
+    private async Task FollowRowsAsync(JournalEventRows.Reader rows, LedgerSignal signal, long offset, CancellationToken cancellationToken)
     {
-        var ordering = envelope.Offset is Sequence seq ? seq.Value : 0L;
-        return envelope.Event switch
+        try
+        {
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                var events = await rows(offset, BatchSize, cancellationToken).ConfigureAwait(false);
+                if (events.Count > 0)
+                {
+                    var batch = new List<LedgerStore.Row>(events.Count);
+                    foreach (var (ordering, @event) in events)
+                        if (Row(ordering, @event, _clock) is { } row) batch.Add(row);
+                    await _store.AddAsync(batch, cancellationToken).ConfigureAwait(false);
+                    offset = events[^1].Ordering;
+                    signal.Pulse();
+                }
+                if (events.Count < BatchSize) await Task.Delay(_poll, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    private static LedgerStore.Row? Row(EventEnvelope envelope, TimeProvider clock) =>
+        Row(envelope.Offset is Sequence seq ? seq.Value : 0L, envelope.Event, clock);
+
+    private static LedgerStore.Row? Row(long ordering, object @event, TimeProvider clock)
+    {
+        return @event switch
         {
             UserBanned e => new LedgerStore.Row(ordering, e.User, BanHistory.Entry(e)!, clock.GetUtcNow()),
             UserUnbanned e => new LedgerStore.Row(ordering, e.User, BanHistory.Entry(e)!, clock.GetUtcNow()),

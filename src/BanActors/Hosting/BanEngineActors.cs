@@ -48,7 +48,7 @@ internal sealed record BanEngineActors(IActorRef Bans, IActorRef Index, IActorRe
         var ledger = new LedgerStore(options.Storage);
         if (options.RunsLedger)
             topology.StartOnce(system, LedgerProjection.Props(ledger, clock, BanEngineConfig.QueryPluginId,
-                options.LedgerRetention), "ban-ledger");
+                options.LedgerRetention, BanEngineConfig.JournalPluginId), "ban-ledger");
         if (handlers is { Count: > 0 }) StartFeed(system, options, clock, topology, ledger, handlers);
         var registry = system.ActorOf(ConnectionRegistry.Props(bans, options.AskTimeout), ConnectionRegistry.Name);
         return new BanEngineActors(bans, index, registry, topology.StartSessions(system, registry));

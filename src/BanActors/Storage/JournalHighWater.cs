@@ -1,5 +1,4 @@
 using Akka.Actor;
-using Akka.Persistence.Sql.Config;
 using Microsoft.Data.Sqlite;
 
 namespace BanActors.Storage;
@@ -23,16 +22,11 @@ internal static class JournalHighWater
     public static Func<long, IReadOnlyDictionary<string, long>, CancellationToken, Task<long>>? For(ActorSystem system,
         string journalPluginId, string banPrefix)
     {
-        var config = new JournalConfig(system.Settings.Config.GetConfig(journalPluginId)
-            .WithFallback(Akka.Persistence.Sql.SqlPersistence.DefaultJournalConfiguration));
-        if (!config.ProviderName.StartsWith("SQLite", StringComparison.OrdinalIgnoreCase) || string.IsNullOrEmpty(config.ConnectionString))
-            return null;
-        var table = config.TableConfig.EventJournalTable;
-        var columns = table.ColumnNames;
-        var name = string.IsNullOrEmpty(config.TableConfig.SchemaName) ? Quote(table.Name) : $"{Quote(config.TableConfig.SchemaName)}.{Quote(table.Name)}";
-        var sql = $"SELECT {Quote(columns.Ordering)}, {Quote(columns.PersistenceId)}, {Quote(columns.SequenceNumber)} FROM {name} " +
+        if (SqliteJournalTable.For(system, journalPluginId) is not { } table) return null;
+        var columns = table.Columns;
+        var sql = $"SELECT {Quote(columns.Ordering)}, {Quote(columns.PersistenceId)}, {Quote(columns.SequenceNumber)} FROM {table.Name} " +
                   $"WHERE {Quote(columns.Ordering)} > @offset ORDER BY {Quote(columns.Ordering)}";
-        var connectionString = config.ConnectionString;
+        var connectionString = table.Config.ConnectionString;
         return async (offset, applied, cancellationToken) =>
         {
             await using var connection = new SqliteConnection(connectionString);
@@ -54,6 +48,5 @@ internal static class JournalHighWater
         };
     }
 
-    private static string Quote(string identifier) =>
-        "\"" + identifier.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
+    private static string Quote(string identifier) => SqliteJournalTable.Quote(identifier);
 }

@@ -18,6 +18,9 @@ internal sealed class LedgerStore(StorageOptions storage)
         ? SqliteLedgerConnectionString(storage.ConnectionString)
         : storage.ConnectionString;
 
+    /// <summary>SQLite, with the ledger in a file of its own (not an in-memory test database shared with the journal).</summary>
+    private bool OwnsSqliteFile => storage.Provider == StorageProvider.Sqlite && _connectionString != storage.ConnectionString;
+
     internal static string SqliteLedgerConnectionString(string journal)
     {
         var builder = new SqliteConnectionStringBuilder(journal);
@@ -30,15 +33,23 @@ internal sealed class LedgerStore(StorageOptions storage)
     /// <summary>The advisory lock of the ledger's and the feed's tables ("BANLEDG").</summary>
     private const long SchemaLockKey = 0x42414E_4C454447;
 
-    private const string Create = """
+    // On SQLite, INTEGER PRIMARY KEY makes the offset the table's own rowid (BIGINT would add a separate unique index,
+    // one more b-tree per row). Every index is one more b-tree a ledger row is written into, and the projection's
+    // writes are what the ledger costs durable bans (docs/BENCHMARKS.md): the operator index holds only entries that
+    // name one (an expiry never does, nor a ban through RongCloud's SDKs), and the retention purge goes app by app
+    // through the time index instead of an index of its own. Tables made before keep their key; their two older
+    // indexes are replaced.
+    private static string Create(StorageProvider provider) => $"""
         CREATE TABLE IF NOT EXISTS ban_ledger (
-            ordering BIGINT NOT NULL PRIMARY KEY, app_key TEXT NOT NULL, user_id TEXT NOT NULL, action SMALLINT NOT NULL,
-            time_ms BIGINT NOT NULL, minutes INTEGER NULL, until_ms BIGINT NULL, reason TEXT NULL, operator TEXT NULL);
+            ordering {(provider == StorageProvider.Sqlite ? "INTEGER" : "BIGINT")} NOT NULL PRIMARY KEY, app_key TEXT NOT NULL,
+            user_id TEXT NOT NULL, action SMALLINT NOT NULL, time_ms BIGINT NOT NULL, minutes INTEGER NULL, until_ms BIGINT NULL,
+            reason TEXT NULL, operator TEXT NULL);
         CREATE INDEX IF NOT EXISTS ix_ban_ledger_app ON ban_ledger (app_key, ordering);
         CREATE INDEX IF NOT EXISTS ix_ban_ledger_app_user ON ban_ledger (app_key, user_id, ordering);
-        CREATE INDEX IF NOT EXISTS ix_ban_ledger_app_operator ON ban_ledger (app_key, operator, ordering);
-        CREATE INDEX IF NOT EXISTS ix_ban_ledger_time ON ban_ledger (time_ms);
+        CREATE INDEX IF NOT EXISTS ix_ban_ledger_app_op ON ban_ledger (app_key, operator, ordering) WHERE operator IS NOT NULL;
         CREATE INDEX IF NOT EXISTS ix_ban_ledger_app_time ON ban_ledger (app_key, time_ms, action, ordering);
+        DROP INDEX IF EXISTS ix_ban_ledger_app_operator;
+        DROP INDEX IF EXISTS ix_ban_ledger_time;
         """;
 
     // Added with the event feed: when the projection recorded the entry (an expiry's time is its end time, recorded
@@ -59,7 +70,7 @@ internal sealed class LedgerStore(StorageOptions storage)
     {
         if (storage.Provider == StorageProvider.Sqlite)
             BanEngineConfig.PrepareStorage(new StorageOptions { ConnectionString = _connectionString });
-        await CreateSchemaAsync(Create, (connection, transaction) =>
+        await CreateSchemaAsync(Create(storage.Provider), (connection, transaction) =>
             AddColumnAsync(connection, transaction, RecordedColumn, "BIGINT NULL", cancellationToken), cancellationToken);
     }
 
@@ -179,7 +190,14 @@ internal sealed class LedgerStore(StorageOptions storage)
     {
         await using var connection = await OpenAsync(cancellationToken);
         await using var command = connection.CreateCommand();
-        command.CommandText = "DELETE FROM ban_ledger WHERE time_ms < @before";
+        // App by app, so that each delete is a range of the (app, time) index; the apps are found by skipping through
+        // the (app, ordering) index from one app to the next, not by reading it all.
+        command.CommandText = """
+            WITH RECURSIVE apps(app) AS (
+                SELECT MIN(app_key) FROM ban_ledger
+                UNION ALL SELECT (SELECT MIN(app_key) FROM ban_ledger WHERE app_key > apps.app) FROM apps WHERE apps.app IS NOT NULL)
+            DELETE FROM ban_ledger WHERE app_key IN (SELECT app FROM apps WHERE app IS NOT NULL) AND time_ms < @before
+            """;
         Add(command, "@before", before.ToUnixTimeMilliseconds());
         return await command.ExecuteNonQueryAsync(cancellationToken);
     }
@@ -239,6 +257,25 @@ internal sealed class LedgerStore(StorageOptions storage)
 
     private static void Add(DbCommand command, string name, object? value) => Sql.Add(command, name, value);
 
-    internal Task<DbConnection> OpenAsync(CancellationToken cancellationToken) =>
-        Sql.OpenAsync(storage.Provider, _connectionString, cancellationToken);
+    internal async Task<DbConnection> OpenAsync(CancellationToken cancellationToken)
+    {
+        var connection = await Sql.OpenAsync(storage.Provider, _connectionString, cancellationToken);
+        if (!OwnsSqliteFile) return connection;
+        try
+        {
+            // The ledger's own file is a read side: what a power loss takes from its last commits (WAL, NORMAL: never
+            // a torn file) the projection writes again from the journal, whose commits stay FULL; the feed's offsets
+            // fall back with it, so events are sent again, never lost. A commit here then waits for no fsync of its
+            // own, which on the journal's disk queued the journal's group commits behind it.
+            await using var command = connection.CreateCommand();
+            command.CommandText = SqliteConnectionPragmas.SynchronousNormal;
+            await command.ExecuteNonQueryAsync(cancellationToken);
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
 }

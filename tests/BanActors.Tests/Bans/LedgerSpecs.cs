@@ -47,4 +47,44 @@ public sealed class LedgerSpecs(ITestOutputHelper output) : DatabaseSpecs(output
         Assert.Empty(await host.StoredEventsAsync(Eve));
         Assert.Empty((await host.Engine.GetHistoryAsync(Eve)).Entries);
     }
+
+    [Fact]
+    public async Task The_app_wide_log_is_projected_from_the_journal_with_events_of_the_first_format_and_resumes_after_a_restart()
+    {
+        var clock = EngineHost.NewClock();
+        var old = new UserKey("app1", "u1");
+        await using (var host = EngineHost.Start(Database, clock))
+        {
+            await host.Engine.BanAsync(old, 10);
+            await host.Engine.BanAsync(Eve, 20, new BanDetails("spam", "alice"));
+            await AwaitAssertAsync(async () => Assert.Equal(2, (await host.Engine.GetLogAsync("app1", new BanLogQuery())).Entries.Count),
+                TimeSpan.FromSeconds(10));
+        }
+        // The first user's ban as the version before the ledger wrote it (BanEventSerializerSpecs), and an empty ledger:
+        // its offset is back at the journal's start, and the projection writes it again from there.
+        Database.Execute("UPDATE event_journal SET payload = x'046170703102753100D08B08A44BDF08008C2C6EA54BDF08', manifest = 'UB1' " +
+                         "WHERE persistence_id = 'ban-app1-u1'");
+        await using (var ledger = new Microsoft.Data.Sqlite.SqliteConnection(
+                         BanActors.Storage.LedgerStore.SqliteLedgerConnectionString(Database.Storage.ConnectionString)))
+        {
+            await ledger.OpenAsync();
+            await using var delete = ledger.CreateCommand();
+            delete.CommandText = "DELETE FROM ban_ledger";
+            Assert.Equal(2, await delete.ExecuteNonQueryAsync());
+        }
+
+        await using var after = EngineHost.Start(Database, clock);
+        await after.Engine.UnbanAsync(Eve, new BanDetails(Operator: "bob"));
+        await AwaitAssertAsync(async () =>
+        {
+            var log = await after.Engine.GetLogAsync("app1", new BanLogQuery());
+            Assert.Equal(
+                [
+                    new BanLogEntry("eve", BanAction.Unblock, EngineHost.Epoch, Operator: "bob"),
+                    new BanLogEntry("eve", BanAction.Block, EngineHost.Epoch, 20, EngineHost.Epoch.AddMinutes(20), "spam", "alice"),
+                    new BanLogEntry("u1", BanAction.Block, EngineHost.Epoch, 10, EngineHost.Epoch.AddMinutes(10)),
+                ],
+                log.Entries);
+        }, TimeSpan.FromSeconds(10));
+    }
 }
