@@ -104,12 +104,16 @@ internal sealed class ActiveBanIndex : ReceiveActor, IWithStash
     private long _journalOffset;
     private UniqueKillSwitch? _follower;
     private IMaterializer? _materializer;
+    private readonly JournalEventRows.Reader? _rows;
+    /// <summary>Events per read when the index loads straight from the journal's table.</summary>
+    private const int LoadBatch = 10_000;
 
     /// <param name="followJournal">Also tail the journal after the rebuild, for changes whose notice may be lost.</param>
     /// <param name="snapshots">Where and when to save and load the index's snapshot; null: never (a rebuild at every start).</param>
     public ActiveBanIndex(IActorRef bans, TimeProvider clock, string queryPluginId, int maxExpiriesInFlight, TimeSpan expiryTimeout,
-        bool followJournal, IndexSnapshotSettings? snapshots)
+        bool followJournal, IndexSnapshotSettings? snapshots, string? journalPluginId = null)
     {
+        _rows = journalPluginId is null ? null : JournalEventRows.For(Context.System, journalPluginId, BanTags.Ban);
         _followJournal = followJournal;
         _snapshots = snapshots;
         _bans = bans;
@@ -124,11 +128,15 @@ internal sealed class ActiveBanIndex : ReceiveActor, IWithStash
 
     private IMaterializer Materializer => _materializer ??= Context.Materializer();
 
+    /// <param name="journalPluginId">
+    /// The journal the index loads from straight out of its table where that applies (SQLite,
+    /// <see cref="JournalEventRows"/>); null, or another store, loads through the read journal.
+    /// </param>
     public static Props Props(IActorRef bans, TimeProvider clock, string queryPluginId,
         int maxExpiriesInFlight = 64, TimeSpan? expiryTimeout = null, bool followJournal = true,
-        IndexSnapshotSettings? snapshots = null) =>
+        IndexSnapshotSettings? snapshots = null, string? journalPluginId = null) =>
         Akka.Actor.Props.Create(() => new ActiveBanIndex(bans, clock, queryPluginId, maxExpiriesInFlight,
-            expiryTimeout ?? TimeSpan.FromSeconds(30), followJournal, snapshots));
+            expiryTimeout ?? TimeSpan.FromSeconds(30), followJournal, snapshots, journalPluginId));
 
     protected override void PreStart()
     {
@@ -202,7 +210,8 @@ internal sealed class ActiveBanIndex : ReceiveActor, IWithStash
     // From the snapshot's offset (exclusive) when there is one, else from the start of the ban tag.
     private void ReadJournalFrom(IndexSnapshot? snapshot)
     {
-        if (ReadJournal<ICurrentEventsByTagQuery>() is not { } journal)
+        var journal = _rows is null ? ReadJournal<ICurrentEventsByTagQuery>() : null;
+        if (_rows is null && journal is null)
         {
             Self.Tell(new Status.Failure(new InvalidOperationException("the read journal could not start")));
             return;
@@ -215,7 +224,32 @@ internal sealed class ActiveBanIndex : ReceiveActor, IWithStash
         if (snapshot is not null)
             foreach (var ban in snapshot.Bans)
                 seeded.Entries[ban.User] = new Entry(ban.Until, ban.SequenceNr, null, ban.Since, ban.Reason, ban.Operator);
-        journal.CurrentEventsByTag(BanTags.Ban, snapshot is null ? Offset.NoOffset() : Offset.Sequence(snapshot.Offset))
+        if (_rows is { } rows)
+        {
+            // Until a read comes back short: what is written meanwhile also arrives as notices, stashed until the load
+            // is done, and a change applied twice is applied once (sequence numbers).
+            var stopping = _stopped.Token;
+            Task.Run(async () =>
+            {
+                while (true)
+                {
+                    var events = await rows(seeded.LastOffset, LoadBatch, stopping).ConfigureAwait(false);
+                    foreach (var (ordering, sequenceNr, @event) in events)
+                    {
+                        switch (@event)
+                        {
+                            case UserBanned e: Apply(seeded.Entries, e.User, e, sequenceNr); break;
+                            case UserUnbanned e: Apply(seeded.Entries, e.User, null, sequenceNr); break;
+                        }
+                        seeded.Events++;
+                        seeded.LastOffset = ordering;
+                    }
+                    if (events.Count < LoadBatch) return seeded;
+                }
+            }, stopping).PipeTo(Self, success: state => new Loaded(state.Entries, state.LastOffset, state.Events, snapshot));
+            return;
+        }
+        journal!.CurrentEventsByTag(BanTags.Ban, snapshot is null ? Offset.NoOffset() : Offset.Sequence(snapshot.Offset))
             .RunAggregate(seeded, (state, envelope) =>
             {
                 switch (envelope.Event)

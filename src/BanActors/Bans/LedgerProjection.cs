@@ -165,7 +165,7 @@ internal sealed class LedgerProjection : ReceiveActor
                 if (events.Count > 0)
                 {
                     var batch = new List<LedgerStore.Row>(events.Count);
-                    foreach (var (ordering, @event) in events)
+                    foreach (var (ordering, _, @event) in events)
                         if (Row(ordering, @event, _clock) is { } row) batch.Add(row);
                     await _store.AddAsync(batch, cancellationToken).ConfigureAwait(false);
                     offset = events[^1].Ordering;

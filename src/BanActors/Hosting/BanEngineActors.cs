@@ -44,7 +44,8 @@ internal sealed record BanEngineActors(IActorRef Bans, IActorRef Index, IActorRe
         var bans = topology.StartUsers(system, user => UserBanActor.Props(user, settings));
         var index = topology.StartIndex(system, ActiveBanIndex.Props(bans, clock, BanEngineConfig.QueryPluginId,
             options.MaxExpiriesInFlight, followJournal: topology.NoticesMayBeLost,
-            snapshots: IndexSnapshotSettings.From(system.Settings.Config, BanEngineConfig.SnapshotPluginId)));
+            snapshots: IndexSnapshotSettings.From(system.Settings.Config, BanEngineConfig.SnapshotPluginId),
+            journalPluginId: BanEngineConfig.JournalPluginId));
         var ledger = new LedgerStore(options.Storage);
         if (options.RunsLedger)
             topology.StartOnce(system, LedgerProjection.Props(ledger, clock, BanEngineConfig.QueryPluginId,

@@ -9,14 +9,15 @@ namespace BanActors.Storage;
 /// and serializer, deserialized by the actor system's serialization, nothing else. What the ledger's projection
 /// follows on one node instead of the read journal's tag query, whose sequence retrieval, query building, envelopes
 /// and stream stages cost the ban path about as much CPU as the ledger's own writes (docs/BENCHMARKS.md, issue 10 and
-/// 11). SQLite only, like <see cref="JournalHighWater"/>: it has one writer, so a row not yet visible to a read has an
+/// 11), and what the expiry index loads at a start: there the read journal first learned the journal's highest ordering
+/// (about a second) and then read about 50,000 events a second. SQLite only, like <see cref="JournalHighWater"/>: it has one writer, so a row not yet visible to a read has an
 /// ordering above every one it sees and following by ordering never skips one. Other stores (PostgreSQL, where
 /// orderings can commit out of order) get null and keep the read journal, which handles such gaps.
 /// </summary>
 internal static class JournalEventRows
 {
-    /// <summary>At most <c>limit</c> events after <c>after</c>, in ordering order.</summary>
-    public delegate Task<List<(long Ordering, object Event)>> Reader(long after, int limit, CancellationToken cancellationToken);
+    /// <summary>At most <c>limit</c> events after <c>after</c>, in ordering order, each with its persistence sequence number.</summary>
+    public delegate Task<List<(long Ordering, long SequenceNr, object Event)>> Reader(long after, int limit, CancellationToken cancellationToken);
 
     /// <summary>The reader of <paramref name="tag"/>'s events in <paramref name="system"/>'s journal, or null where it does not apply.</summary>
     public static Reader? For(ActorSystem system, string journalPluginId, string tag)
@@ -28,7 +29,7 @@ internal static class JournalEventRows
         var name = table.Name;
         var config = table.Config;
         var separator = config.PluginConfig.TagSeparator;
-        var sql = $"SELECT {Quote(c.Ordering)}, {Quote(c.Message)}, {Quote(c.Manifest)}, {Quote(c.Identifier)} FROM {name} " +
+        var sql = $"SELECT {Quote(c.Ordering)}, {Quote(c.Message)}, {Quote(c.Manifest)}, {Quote(c.Identifier)}, {Quote(c.SequenceNumber)} FROM {name} " +
                   $"WHERE {Quote(c.Ordering)} > @after AND {Quote(c.Deleted)} = 0 AND {Quote(c.Tags)} LIKE @tag " +
                   $"ORDER BY {Quote(c.Ordering)} LIMIT @limit";
         var pattern = $"%{separator}{tag}{separator}%";
@@ -43,13 +44,13 @@ internal static class JournalEventRows
             command.Parameters.AddWithValue("@after", after);
             command.Parameters.AddWithValue("@tag", pattern);
             command.Parameters.AddWithValue("@limit", limit);
-            var events = new List<(long, object)>();
+            var events = new List<(long, long, object)>();
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
                 var payload = (byte[])reader.GetValue(1);
                 var manifest = reader.IsDBNull(2) ? "" : reader.GetString(2);
-                events.Add((reader.GetInt64(0), serialization.Deserialize(payload, reader.GetInt32(3), manifest)));
+                events.Add((reader.GetInt64(0), reader.GetInt64(4), serialization.Deserialize(payload, reader.GetInt32(3), manifest)));
             }
             return events;
         };
