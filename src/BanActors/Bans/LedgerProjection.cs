@@ -97,8 +97,8 @@ internal sealed class LedgerProjection : ReceiveActor
     {
         _stream?.Shutdown();
         _stream = null;
+        // Cancelled, not disposed: the loop may still be between two awaits holding its token.
         _following?.Cancel();
-        _following?.Dispose();
         _following = null;
     }
 
