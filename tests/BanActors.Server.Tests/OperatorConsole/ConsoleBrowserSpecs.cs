@@ -60,15 +60,14 @@ public sealed class ConsoleBrowserSpecs(ConsoleServer fixture, ITestOutputHelper
         Assert.Contains(ConsoleServer.Alice, driver.TextOf("history-body"));
 
         // The ban arrives in the live feed, from the event feed's stream.
-        var item = driver.WaitFor(d => d.FindElement(By.CssSelector($"#feed li[data-type='user.blocked'][data-user='{user}']")),
-            "the ban arrives in the live feed");
-        Assert.Contains("by alice", item.Text);
+        // Elements are found again for each read: the page re-renders its lists as events arrive (a kept reference goes stale).
+        var blocked = By.CssSelector($"#feed li[data-type='user.blocked'][data-user='{user}']");
+        Assert.Contains("by alice", driver.WaitFor(d => d.FindElement(blocked).Text, "the ban arrives in the live feed"));
 
         // The list of active bans has the user, with the time left counting down.
         driver.FindElement(By.Id("user-back")).Click();
-        var row = driver.WaitFor(d => d.FindElement(By.CssSelector($"#bans-body tr[data-user='{user}']")), "the user is in the list");
         var timeLeft = By.CssSelector($"#bans-body tr[data-user='{user}'] [data-until]");
-        var first = row.FindElement(By.CssSelector("[data-until]")).Text;
+        var first = driver.WaitFor(d => d.FindElement(timeLeft).Text is { Length: > 0 } t ? t : null, "the user is in the list");
         Assert.Matches(@"^(59|60) min \d\d s$|^1 h 00 min 00 s$", first);
         driver.WaitFor(d => d.FindElement(timeLeft).Text != first, "the time left counts down");
         Assert.Contains("1 active ban", driver.TextOf("bans-total"));
