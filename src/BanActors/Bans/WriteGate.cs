@@ -35,6 +35,9 @@ internal sealed class WriteGate : ReceiveActor
 {
     private readonly int _permits;
     private readonly HashSet<IActorRef> _holders = new();
+    // Writers watched until they stop, not per write: a Watch and an Unwatch are two system messages to the writer
+    // on every write, and a live user actor writes again (a re-ban, its expiry).
+    private readonly HashSet<IActorRef> _watched = new();
     private readonly Queue<IActorRef> _waiting = new();
     private readonly HashSet<IActorRef> _waitingSet = new();
     private readonly WriteGateQueue _queue = new();
@@ -46,6 +49,7 @@ internal sealed class WriteGate : ReceiveActor
         Receive<ReleaseWritePermit>(_ => Release(Sender));
         Receive<Terminated>(t =>
         {
+            _watched.Remove(t.ActorRef);
             _waitingSet.Remove(t.ActorRef);
             Release(t.ActorRef);
             _queue.Set(_waitingSet.Count);
@@ -61,7 +65,7 @@ internal sealed class WriteGate : ReceiveActor
     private void Acquire(IActorRef requester)
     {
         if (_holders.Contains(requester) || _waitingSet.Contains(requester)) return;
-        Context.Watch(requester);
+        if (_watched.Add(requester)) Context.Watch(requester);
         if (_holders.Count < _permits)
         {
             Grant(requester);
@@ -75,7 +79,6 @@ internal sealed class WriteGate : ReceiveActor
     private void Release(IActorRef holder)
     {
         if (!_holders.Remove(holder)) return;
-        Context.Unwatch(holder);
         while (_holders.Count < _permits && _waiting.TryDequeue(out var next))
         {
             // Skips requesters that stopped while waiting.

@@ -34,6 +34,27 @@ public sealed class WriteGateSpecs(ITestOutputHelper output) : DatabaseSpecs(out
     }
 
     [Fact]
+    public async Task A_writer_watched_since_its_first_write_still_gives_its_permit_back_when_it_stops_holding_a_later_one()
+    {
+        var gate = Sys.ActorOf(WriteGate.Props(1));
+        var writer = CreateTestProbe();
+        var next = CreateTestProbe();
+
+        // Two writes of one live actor (a ban, then its re-ban or expiry): the gate watches it once, for its lifetime.
+        for (var write = 0; write < 2; write++)
+        {
+            gate.Tell(AcquireWritePermit.Instance, writer.Ref);
+            await writer.ExpectMsgAsync<WritePermitGranted>();
+            if (write == 0) gate.Tell(ReleaseWritePermit.Instance, writer.Ref);
+        }
+        gate.Tell(AcquireWritePermit.Instance, next.Ref);
+        await next.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(50));
+
+        Sys.Stop(writer.Ref);
+        await next.ExpectMsgAsync<WritePermitGranted>();
+    }
+
+    [Fact]
     public async Task Many_live_actors_whose_bans_end_together_all_record_their_expiry_without_a_failed_write()
     {
         const int users = 2_000;
