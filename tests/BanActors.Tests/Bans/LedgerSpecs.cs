@@ -87,4 +87,26 @@ public sealed class LedgerSpecs(ITestOutputHelper output) : DatabaseSpecs(output
                 log.Entries);
         }, TimeSpan.FromSeconds(10));
     }
+
+    [Fact]
+    public async Task With_a_retention_the_log_drops_entries_older_than_it_on_the_engines_clock_and_keeps_the_rest()
+    {
+        var clock = EngineHost.NewClock();
+        await using var host = EngineHost.Start(Database, clock, o => o.LedgerRetention = TimeSpan.FromDays(2));
+        await host.Engine.BanAsync(new UserKey("app1", "old"), 10);
+        await AwaitAssertAsync(async () => Assert.Single((await host.Engine.GetLogAsync("app1", new BanLogQuery())).Entries),
+            TimeSpan.FromSeconds(10));
+
+        clock.Advance(TimeSpan.FromDays(2) + TimeSpan.FromHours(1));
+        await host.Engine.BanAsync(new UserKey("app1", "new"), 10);
+        // The purge runs hourly on the engine's clock; each step is one more hour. The old ban and its expiry (at its
+        // end time) are both older than the retention; the new ban is not.
+        await AwaitAssertAsync(async () =>
+        {
+            clock.Advance(TimeSpan.FromHours(1));
+            var log = await host.Engine.GetLogAsync("app1", new BanLogQuery());
+            Assert.DoesNotContain(log.Entries, e => e.UserId == "old");
+            Assert.Contains(log.Entries, e => e.UserId == "new" && e.Action == BanAction.Block);
+        }, TimeSpan.FromSeconds(15), TimeSpan.FromMilliseconds(200));
+    }
 }
