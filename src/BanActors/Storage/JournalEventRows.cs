@@ -5,14 +5,15 @@ using Microsoft.Data.Sqlite;
 namespace BanActors.Storage;
 
 /// <summary>
-/// The tagged events of a SQLite journal after an offset, read straight from its table: ordering, payload, manifest
-/// and serializer, deserialized by the actor system's serialization, nothing else. What the ledger's projection
-/// follows on one node instead of the read journal's tag query, whose sequence retrieval, query building, envelopes
-/// and stream stages cost the ban path about as much CPU as the ledger's own writes (docs/BENCHMARKS.md, issue 10 and
-/// 11), and what the expiry index loads at a start: there the read journal first learned the journal's highest ordering
-/// (about a second) and then read about 50,000 events a second. SQLite only, like <see cref="JournalHighWater"/>: it has one writer, so a row not yet visible to a read has an
-/// ordering above every one it sees and following by ordering never skips one. Other stores (PostgreSQL, where
-/// orderings can commit out of order) get null and keep the read journal, which handles such gaps.
+/// The tagged events of a SQLite journal after an offset, read straight from its table: ordering, sequence number,
+/// payload, manifest and serializer, deserialized by the actor system's serialization, nothing else. The ledger's
+/// projection follows it on one node instead of the read journal's tag query, whose sequence retrieval, query
+/// building, envelopes and stream stages cost the ban path CPU on every event (docs/BENCHMARKS.md, issue 10 and 11);
+/// the expiry index loads from it at a start, where the read journal first learned the journal's highest ordering
+/// (about a second) and then read about 50,000 events a second. SQLite only, like <see cref="JournalHighWater"/>: it
+/// has one writer, so a row not yet visible to a read has an ordering above every one it sees, and following by
+/// ordering never skips one. Other stores (PostgreSQL, where orderings can commit out of order) get null and keep the
+/// read journal, which handles such gaps.
 /// </summary>
 internal static class JournalEventRows
 {
