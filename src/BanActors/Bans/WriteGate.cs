@@ -24,6 +24,17 @@ internal sealed class ReleaseWritePermit
     private ReleaseWritePermit() { }
 }
 
+/// <summary>Asks the gate how many writes hold a permit and how many wait for one; answered with <see cref="WriteGateState"/>.</summary>
+internal sealed class GetWriteGateState
+{
+    public static readonly GetWriteGateState Instance = new();
+    private GetWriteGateState() { }
+}
+
+/// <param name="Writing">User actors holding a permit: their write is in the journal, not yet confirmed or failed.</param>
+/// <param name="Waiting">User actors waiting for a permit.</param>
+internal sealed record WriteGateState(int Writing, int Waiting);
+
 /// <summary>
 /// Bounds how many user actors of this node write to the journal at the same time. A burst (10,000 bans in one
 /// go, or 100,000 bans ending in the same second) otherwise queues inside the journal, where waiting counts
@@ -47,6 +58,7 @@ internal sealed class WriteGate : ReceiveActor
         _permits = Math.Max(1, permits);
         Receive<AcquireWritePermit>(_ => Acquire(Sender));
         Receive<ReleaseWritePermit>(_ => Release(Sender));
+        Receive<GetWriteGateState>(_ => Sender.Tell(new WriteGateState(_holders.Count, _waitingSet.Count)));
         Receive<Terminated>(t =>
         {
             _watched.Remove(t.ActorRef);

@@ -1,3 +1,4 @@
+using Akka.Actor;
 using System.Diagnostics;
 using System.Net;
 using BanActors.Server.Tests.Support;
@@ -77,14 +78,19 @@ public sealed class StoreFaultSpecs
                 }, outlast: async () =>
                 {
                     // Longer than the journal's timeouts: the journal's own write failed because of the lock, and the
-                    // lock is kept for two more busy timeouts, so that no write still waiting for it can succeed late.
-                    var monitor = BanActors.Storage.JournalWriteMonitor.Get(server.App.Services.GetRequiredService<Akka.Actor.ActorSystem>());
-                    var clock = Stopwatch.StartNew();
-                    while (monitor.Failing?.Contains("locked", StringComparison.OrdinalIgnoreCase) != true && clock.Elapsed < TimeSpan.FromSeconds(15))
-                        await Task.Delay(100);
+                    // lock is kept until no write holds or waits for the write gate's permit, so that no write still
+                    // waiting for it can succeed late. SQLite's busy timeout runs in its native code on the wall clock,
+                    // so these are bounded polls of what the engine reports, not a sleep of a chosen length.
+                    var system = server.App.Services.GetRequiredService<ActorSystem>();
+                    var monitor = BanActors.Storage.JournalWriteMonitor.Get(system);
+                    await EventuallyAsync(() => Task.FromResult(monitor.Failing?.Contains("locked", StringComparison.OrdinalIgnoreCase) == true));
                     Assert.True(monitor.Failing?.Contains("locked", StringComparison.OrdinalIgnoreCase) == true,
                         $"a journal write should have failed with 'database is locked', not: {monitor.Failing ?? "(no failure)"}");
-                    await Task.Delay(TimeSpan.FromSeconds(4));
+                    var gate = await system.ActorSelection("/user/ban-write-gate").ResolveOne(TimeSpan.FromSeconds(5));
+                    var idle = new BanActors.Bans.WriteGateState(0, 0);
+                    await EventuallyAsync(async () =>
+                        await gate.Ask<BanActors.Bans.WriteGateState>(BanActors.Bans.GetWriteGateState.Instance, TimeSpan.FromSeconds(5)) == idle);
+                    Assert.Equal(idle, await gate.Ask<BanActors.Bans.WriteGateState>(BanActors.Bans.GetWriteGateState.Instance, TimeSpan.FromSeconds(5)));
                 });
             }
         }
@@ -119,6 +125,13 @@ public sealed class StoreFaultSpecs
     {
         if (!available && BanActors.Tests.Shared.PostgresServer.IsCi) throw new InvalidOperationException($"CI=true and {what}: {reason}");
         Skip.If(!available, $"{what}: {reason}");
+    }
+
+    /// <summary>Polls <paramref name="done"/> until it holds, for at most 15 s (the caller asserts what it waited for).</summary>
+    private static async Task EventuallyAsync(Func<Task<bool>> done)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!await done() && clock.Elapsed < TimeSpan.FromSeconds(15)) await Task.Delay(100);
     }
 
     private static async Task<ApiResponse> PollAsync(Func<Task<ApiResponse>> call, Func<ApiResponse, bool> done)

@@ -23,6 +23,7 @@ public sealed class WriteGateSpecs(ITestOutputHelper output) : DatabaseSpecs(out
         await first.ExpectMsgAsync<WritePermitGranted>();
         await second.ExpectMsgAsync<WritePermitGranted>();
         await third.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(50));
+        Assert.Equal(new WriteGateState(2, 2), await gate.Ask<WriteGateState>(GetWriteGateState.Instance, TimeSpan.FromSeconds(3)));
 
         gate.Tell(ReleaseWritePermit.Instance, first.Ref);
         await third.ExpectMsgAsync<WritePermitGranted>();
