@@ -210,12 +210,6 @@ internal sealed class ActiveBanIndex : ReceiveActor, IWithStash
     // From the snapshot's offset (exclusive) when there is one, else from the start of the ban tag.
     private void ReadJournalFrom(IndexSnapshot? snapshot)
     {
-        var journal = _rows is null ? ReadJournal<ICurrentEventsByTagQuery>() : null;
-        if (_rows is null && journal is null)
-        {
-            Self.Tell(new Status.Failure(new InvalidOperationException("the read journal could not start")));
-            return;
-        }
         var seeded = new LoadState
         {
             Entries = new Dictionary<UserKey, Entry>(snapshot?.Bans.Count ?? 0),
@@ -224,44 +218,47 @@ internal sealed class ActiveBanIndex : ReceiveActor, IWithStash
         if (snapshot is not null)
             foreach (var ban in snapshot.Bans)
                 seeded.Entries[ban.User] = new Entry(ban.Until, ban.SequenceNr, null, ban.Since, ban.Reason, ban.Operator);
+        Task<LoadState> loaded;
         if (_rows is { } rows)
         {
             // Until a read comes back short: what is written meanwhile also arrives as notices, stashed until the load
             // is done, and a change applied twice is applied once (sequence numbers).
             var stopping = _stopped.Token;
-            Task.Run(async () =>
+            loaded = Task.Run(async () =>
             {
                 while (true)
                 {
                     var events = await rows(seeded.LastOffset, LoadBatch, stopping).ConfigureAwait(false);
-                    foreach (var (ordering, sequenceNr, @event) in events)
-                    {
-                        switch (@event)
-                        {
-                            case UserBanned e: Apply(seeded.Entries, e.User, e, sequenceNr); break;
-                            case UserUnbanned e: Apply(seeded.Entries, e.User, null, sequenceNr); break;
-                        }
-                        seeded.Events++;
-                        seeded.LastOffset = ordering;
-                    }
+                    foreach (var (ordering, sequenceNr, @event) in events) Load(seeded, @event, sequenceNr, ordering);
                     if (events.Count < LoadBatch) return seeded;
                 }
-            }, stopping).PipeTo(Self, success: state => new Loaded(state.Entries, state.LastOffset, state.Events, snapshot));
+            }, stopping);
+        }
+        else if (ReadJournal<ICurrentEventsByTagQuery>() is { } journal)
+        {
+            loaded = journal.CurrentEventsByTag(BanTags.Ban, snapshot is null ? Offset.NoOffset() : Offset.Sequence(snapshot.Offset))
+                .RunAggregate(seeded, (state, envelope) =>
+                    Load(state, envelope.Event, envelope.SequenceNr, envelope.Offset is Sequence seq ? seq.Value : 0), Materializer);
+        }
+        else
+        {
+            Self.Tell(new Status.Failure(new InvalidOperationException("the read journal could not start")));
             return;
         }
-        journal!.CurrentEventsByTag(BanTags.Ban, snapshot is null ? Offset.NoOffset() : Offset.Sequence(snapshot.Offset))
-            .RunAggregate(seeded, (state, envelope) =>
-            {
-                switch (envelope.Event)
-                {
-                    case UserBanned e: Apply(state.Entries, e.User, e, envelope.SequenceNr); break;
-                    case UserUnbanned e: Apply(state.Entries, e.User, null, envelope.SequenceNr); break;
-                }
-                state.Events++;
-                if (envelope.Offset is Sequence seq && seq.Value > state.LastOffset) state.LastOffset = seq.Value;
-                return state;
-            }, Materializer)
-            .PipeTo(Self, success: state => new Loaded(state.Entries, state.LastOffset, state.Events, snapshot));
+        loaded.PipeTo(Self, success: state => new Loaded(state.Entries, state.LastOffset, state.Events, snapshot));
+    }
+
+    /// <summary>One journal event into the index being loaded.</summary>
+    private static LoadState Load(LoadState state, object @event, long sequenceNr, long offset)
+    {
+        switch (@event)
+        {
+            case UserBanned e: Apply(state.Entries, e.User, e, sequenceNr); break;
+            case UserUnbanned e: Apply(state.Entries, e.User, null, sequenceNr); break;
+        }
+        state.Events++;
+        if (offset > state.LastOffset) state.LastOffset = offset;
+        return state;
     }
 
     // The live tag query polls the journal (query.journal.sql.refresh-interval) from the last offset seen.

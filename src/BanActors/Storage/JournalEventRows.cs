@@ -1,6 +1,5 @@
 using Akka.Actor;
 using Akka.Persistence.Sql.Config;
-using Microsoft.Data.Sqlite;
 
 namespace BanActors.Storage;
 
@@ -27,24 +26,20 @@ internal static class JournalEventRows
             || table.Config.DaoConfig.SqlCommonCompatibilityMode || table.Config.PluginConfig.TagMode != TagMode.Csv)
             return null;
         var c = table.Columns;
-        var name = table.Name;
-        var config = table.Config;
-        var separator = config.PluginConfig.TagSeparator;
-        var sql = $"SELECT {Quote(c.Ordering)}, {Quote(c.Message)}, {Quote(c.Manifest)}, {Quote(c.Identifier)}, {Quote(c.SequenceNumber)} FROM {name} " +
+        var sql = $"SELECT {Quote(c.Ordering)}, {Quote(c.Message)}, {Quote(c.Manifest)}, {Quote(c.Identifier)}, {Quote(c.SequenceNumber)} FROM {table.Name} " +
                   $"WHERE {Quote(c.Ordering)} > @after AND {Quote(c.Deleted)} = 0 AND {Quote(c.Tags)} LIKE @tag " +
                   $"ORDER BY {Quote(c.Ordering)} LIMIT @limit";
+        var separator = table.Config.PluginConfig.TagSeparator;
         var pattern = $"%{separator}{tag}{separator}%";
-        var connectionString = config.ConnectionString;
         var serialization = system.Serialization;
         return async (after, limit, cancellationToken) =>
         {
-            await using var connection = new SqliteConnection(connectionString);
-            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+            await using var connection = await table.OpenAsync(cancellationToken).ConfigureAwait(false);
             await using var command = connection.CreateCommand();
             command.CommandText = sql;
-            command.Parameters.AddWithValue("@after", after);
-            command.Parameters.AddWithValue("@tag", pattern);
-            command.Parameters.AddWithValue("@limit", limit);
+            Sql.Add(command, "@after", after);
+            Sql.Add(command, "@tag", pattern);
+            Sql.Add(command, "@limit", limit);
             var events = new List<(long, long, object)>();
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
@@ -57,5 +52,5 @@ internal static class JournalEventRows
         };
     }
 
-    private static string Quote(string identifier) => SqliteJournalTable.Quote(identifier);
+    private static string Quote(string identifier) => Sql.Quote(identifier);
 }

@@ -1,5 +1,4 @@
 using Akka.Actor;
-using Microsoft.Data.Sqlite;
 
 namespace BanActors.Storage;
 
@@ -26,14 +25,12 @@ internal static class JournalHighWater
         var columns = table.Columns;
         var sql = $"SELECT {Quote(columns.Ordering)}, {Quote(columns.PersistenceId)}, {Quote(columns.SequenceNumber)} FROM {table.Name} " +
                   $"WHERE {Quote(columns.Ordering)} > @offset ORDER BY {Quote(columns.Ordering)}";
-        var connectionString = table.Config.ConnectionString;
         return async (offset, applied, cancellationToken) =>
         {
-            await using var connection = new SqliteConnection(connectionString);
-            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+            await using var connection = await table.OpenAsync(cancellationToken).ConfigureAwait(false);
             await using var command = connection.CreateCommand();
             command.CommandText = sql;
-            command.Parameters.AddWithValue("@offset", offset);
+            Sql.Add(command, "@offset", offset);
             var covered = offset;
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
@@ -48,5 +45,5 @@ internal static class JournalHighWater
         };
     }
 
-    private static string Quote(string identifier) => SqliteJournalTable.Quote(identifier);
+    private static string Quote(string identifier) => Sql.Quote(identifier);
 }

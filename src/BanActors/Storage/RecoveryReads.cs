@@ -36,10 +36,9 @@ internal static class RecoveryReads
         return null;
     }
 
-    private static string Table(string? schema, string name) =>
-        string.IsNullOrEmpty(schema) ? Quote(name) : $"{Quote(schema)}.{Quote(name)}";
+    private static string Table(string? schema, string name) => Sql.Table(schema, name);
 
-    private static string Quote(string identifier) => "\"" + identifier.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
+    private static string Quote(string identifier) => Sql.Quote(identifier);
 
     /// <summary>The highest sequence number of each id that has rows in <paramref name="table"/>; ids without rows are left out.</summary>
     private static async Task<IReadOnlyDictionary<string, long>> HighestAsync(Func<DbConnection> connect, string table,

@@ -21,6 +21,13 @@ internal static class Sql
         }
     }
 
+    /// <summary>A quoted SQL identifier (the same quoting on SQLite and PostgreSQL).</summary>
+    public static string Quote(string identifier) => "\"" + identifier.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
+
+    /// <summary>A quoted table name, with its schema when there is one.</summary>
+    public static string Table(string? schema, string name) =>
+        string.IsNullOrEmpty(schema) ? Quote(name) : $"{Quote(schema)}.{Quote(name)}";
+
     /// <summary>Adds the parameter <paramref name="name"/> (SQL NULL for null).</summary>
     public static void Add(DbCommand command, string name, object? value)
     {

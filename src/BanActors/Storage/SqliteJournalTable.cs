@@ -17,10 +17,10 @@ internal sealed record SqliteJournalTable(JournalConfig Config, string Name)
             .WithFallback(Akka.Persistence.Sql.SqlPersistence.DefaultJournalConfiguration));
         if (!config.ProviderName.StartsWith("SQLite", StringComparison.OrdinalIgnoreCase) || string.IsNullOrEmpty(config.ConnectionString))
             return null;
-        var table = config.TableConfig.EventJournalTable;
-        var schema = config.TableConfig.SchemaName;
-        return new SqliteJournalTable(config, string.IsNullOrEmpty(schema) ? Quote(table.Name) : $"{Quote(schema)}.{Quote(table.Name)}");
+        return new SqliteJournalTable(config, Sql.Table(config.TableConfig.SchemaName, config.TableConfig.EventJournalTable.Name));
     }
 
-    public static string Quote(string identifier) => "\"" + identifier.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
+    /// <summary>An open connection to the journal's file.</summary>
+    public Task<System.Data.Common.DbConnection> OpenAsync(CancellationToken cancellationToken) =>
+        Sql.OpenAsync(StorageProvider.Sqlite, Config.ConnectionString, cancellationToken);
 }

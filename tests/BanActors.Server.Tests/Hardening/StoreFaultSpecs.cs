@@ -83,14 +83,15 @@ public sealed class StoreFaultSpecs
                     // so these are bounded polls of what the engine reports, not a sleep of a chosen length.
                     var system = server.App.Services.GetRequiredService<ActorSystem>();
                     var monitor = BanActors.Storage.JournalWriteMonitor.Get(system);
-                    await EventuallyAsync(() => Task.FromResult(monitor.Failing?.Contains("locked", StringComparison.OrdinalIgnoreCase) == true));
-                    Assert.True(monitor.Failing?.Contains("locked", StringComparison.OrdinalIgnoreCase) == true,
-                        $"a journal write should have failed with 'database is locked', not: {monitor.Failing ?? "(no failure)"}");
+                    var failing = await PollAsync(() => Task.FromResult(monitor.Failing),
+                        f => f?.Contains("locked", StringComparison.OrdinalIgnoreCase) == true);
+                    Assert.True(failing?.Contains("locked", StringComparison.OrdinalIgnoreCase) == true,
+                        $"a journal write should have failed with 'database is locked', not: {failing ?? "(no failure)"}");
                     var gate = await system.ActorSelection("/user/ban-write-gate").ResolveOne(TimeSpan.FromSeconds(5));
                     var idle = new BanActors.Bans.WriteGateState(0, 0);
-                    await EventuallyAsync(async () =>
-                        await gate.Ask<BanActors.Bans.WriteGateState>(BanActors.Bans.GetWriteGateState.Instance, TimeSpan.FromSeconds(5)) == idle);
-                    Assert.Equal(idle, await gate.Ask<BanActors.Bans.WriteGateState>(BanActors.Bans.GetWriteGateState.Instance, TimeSpan.FromSeconds(5)));
+                    Assert.Equal(idle, await PollAsync(
+                        () => gate.Ask<BanActors.Bans.WriteGateState>(BanActors.Bans.GetWriteGateState.Instance, TimeSpan.FromSeconds(5)),
+                        state => state == idle));
                 });
             }
         }
@@ -127,14 +128,8 @@ public sealed class StoreFaultSpecs
         Skip.If(!available, $"{what}: {reason}");
     }
 
-    /// <summary>Polls <paramref name="done"/> until it holds, for at most 15 s (the caller asserts what it waited for).</summary>
-    private static async Task EventuallyAsync(Func<Task<bool>> done)
-    {
-        var clock = Stopwatch.StartNew();
-        while (!await done() && clock.Elapsed < TimeSpan.FromSeconds(15)) await Task.Delay(100);
-    }
-
-    private static async Task<ApiResponse> PollAsync(Func<Task<ApiResponse>> call, Func<ApiResponse, bool> done)
+    /// <summary>Calls until <paramref name="done"/> holds, for at most 30 s; the last answer (the caller asserts on it).</summary>
+    private static async Task<T> PollAsync<T>(Func<Task<T>> call, Func<T, bool> done)
     {
         var clock = Stopwatch.StartNew();
         var last = await call();
