@@ -19,7 +19,11 @@ WAIT = re.compile(r"WaitNative|WaitForSignal|WaitOneNoCheck|Monitor\.Wait|WaitHa
                   r"Interop\+Sys\.Read\(|Thread\.Join|ManualResetEventSlim\.Wait|SemaphoreSlim\.Wait|"
                   r"WaitForPendingFinalizers|LowLevelLifoSemaphore\.Wait\(|TimerQueue\.TimerThread|"
                   r"PollGC|Console|WaitSubsystem|BlockingCollection|Task\.Wait|SpinWait\.SpinOnce\(int32,int32\)|"
-                  r"WaitHandle\.WaitMultiple|Interop\+Sys\.Poll")
+                  r"WaitHandle\.WaitMultiple|Interop\+Sys\.Poll|"
+                  # Threads parked in native code whose sample keeps their last managed frame: the finalizer thread
+                  # (waiting for work, or after a gen2 GC in the array pools' trim callback) and the configuration
+                  # file watcher (a blocking inotify read). Each showed up as 19-29% "busy" on an otherwise idle thread.
+                  r"GC\.RunFinalizers\(\)$|GC\.GetGCMemoryInfo|FileSystemWatcher\+RunningInstance\.TryReadEvent")
 COMPONENTS = [
     ("SQLite statement execution (native sqlite3, incl. commit and fsync)", re.compile(r"SQLitePCL|sqlite3_|e_sqlite3|SqliteDataReader\.NextResult")),
     ("Microsoft.Data.Sqlite (ADO.NET)", re.compile(r"^Microsoft\.Data\.Sqlite!")),
