@@ -26,7 +26,7 @@ internal static class RecoveryReads
             absent, MaxBatch, stopping);
     }
 
-    private static Func<DbConnection>? Connector(string providerName, string connectionString)
+    internal static Func<DbConnection>? Connector(string providerName, string connectionString)
     {
         if (string.IsNullOrEmpty(connectionString)) return null;
         if (providerName.StartsWith("SQLite", StringComparison.OrdinalIgnoreCase))

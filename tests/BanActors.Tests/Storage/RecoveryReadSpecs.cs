@@ -1,4 +1,5 @@
 using BanActors.Bans;
+using BanActors.Storage;
 using BanActors.Tests.Support;
 using Xunit.Abstractions;
 
@@ -54,6 +55,62 @@ public sealed class RecoveryReadSpecs(ITestOutputHelper output) : DatabaseSpecs(
         Assert.All(statuses[..^1], s => Assert.False(s.IsBanned));
         Assert.True(statuses[^1].IsBanned);
         Assert.Equal(until, statuses[^1].Until);
+    }
+
+    [Fact]
+    public async Task Once_the_ids_are_read_new_users_start_without_a_query_and_users_with_history_continue_theirs()
+    {
+        var clock = EngineHost.NewClock();
+        var old = Enumerable.Range(0, 120).Select(i => new UserKey("known", $"old{i}")).ToList();
+        var keeper = new UserKey("known", "keeper");
+        await using (var first = EngineHost.Start(Database, clock, o => o.SnapshotEvery = 2))
+        {
+            // Users with 1, 2 and 3 events; the keeper's two events leave it a snapshot.
+            for (var round = 1; round <= 3; round++)
+                await Task.WhenAll(old.Where((_, i) => i % 3 >= round - 1).Select(u => first.Engine.BanAsync(u, 10 * round)));
+            await first.Engine.BanAsync(keeper, 5);
+            await first.Engine.BanAsync(keeper, 6);
+            await AwaitAssertAsync(() => Assert.Equal(1, Database.Scalar(
+                $"SELECT COUNT(*) FROM snapshot WHERE persistence_id = '{keeper.PersistenceId}'")));
+        }
+        // The snapshot alone knows the keeper's ban: a recovery that skipped it would find the user never banned.
+        Database.Execute($"DELETE FROM event_journal WHERE persistence_id = '{keeper.PersistenceId}'");
+        // Snapshots are saved after the write is answered: the first engine may have stopped before some were.
+        var withSnapshot = Database.Rows("SELECT DISTINCT persistence_id FROM snapshot", r => r.GetString(0)).ToHashSet();
+
+        await using var second = EngineHost.Start(Database, clock);
+        await second.WaitUntilIndexReadyAsync();
+        await second.Engine.GetStatusAsync(new UserKey("known", "starts-the-journal"));
+        var journal = await PollAsync(() => KnownIds.OfJournal(second.System) is { Complete: true } k ? k : null);
+        var snapshots = await PollAsync(() => KnownIds.OfSnapshotStore(second.System) is { Complete: true } k ? k : null);
+        var (journalBefore, snapshotsBefore) = (journal.Answered, snapshots.Answered);
+
+        var fresh = Enumerable.Range(0, 100).Select(i => new UserKey("known", $"new{i}")).ToList();
+        var answers = await Task.WhenAll(fresh.Concat(old).Select(u => second.Engine.BanAsync(u, 60)));
+        var keeperStatus = await second.Engine.GetStatusAsync(keeper);
+
+        Assert.All(answers, a => Assert.Equal(EngineHost.Epoch.AddMinutes(60), a.Until));
+        var stored = SequenceNumbers();
+        Assert.All(fresh, u => Assert.Equal([1L], stored[u.PersistenceId]));
+        for (var i = 0; i < old.Count; i++)
+            Assert.Equal(Enumerable.Range(1, i % 3 + 2).Select(n => (long)n), stored[old[i].PersistenceId]);
+        Assert.True(keeperStatus.IsBanned, "the keeper's snapshot was read");
+        // Every new user was answered from memory, both reads; no user with events was by the journal, and no user
+        // with a snapshot by the snapshot store.
+        Assert.Equal(fresh.Count, journal.Answered - journalBefore);
+        Assert.Equal(fresh.Count + old.Count(u => !withSnapshot.Contains(u.PersistenceId)), snapshots.Answered - snapshotsBefore);
+        Assert.True(withSnapshot.Count > 1, "users with two events or more have snapshots");
+    }
+
+    private static async Task<T> PollAsync<T>(Func<T?> probe) where T : class
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (DateTime.UtcNow < deadline)
+        {
+            if (probe() is { } value) return value;
+            await Task.Delay(20);
+        }
+        throw new TimeoutException("the persistence ids were not read within 10 s");
     }
 
     private Dictionary<string, long[]> SequenceNumbers() =>
