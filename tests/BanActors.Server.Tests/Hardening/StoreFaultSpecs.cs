@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Akka.TestKit;
 using System.Diagnostics;
 using System.Net;
 using BanActors.Server.Tests.Support;
@@ -22,6 +23,13 @@ public sealed class StoreFaultSpecs
         ["BanActors:RateLimit:PermitsPerSecond"] = "100000",
     };
 
+    /// <summary>
+    /// Akka's scheduler as a <see cref="TestScheduler"/>: the journal's circuit breaker schedules its next attempt on it
+    /// (its reset-timeout), so the spec moves it instead of waiting. The engine's own timers run on
+    /// the server's test clock; the journal's call timeout and the facade's ask timeout are not the scheduler's.
+    /// </summary>
+    private const string SchedulerHocon = "akka.scheduler.implementation = \"Akka.TestKit.TestScheduler, Akka.TestKit\"";
+
     [SkippableFact]
     public async Task PostgreSQL_stopped_under_load_gives_1000_then_the_server_recovers_by_itself_with_every_acknowledged_ban()
     {
@@ -33,7 +41,7 @@ public sealed class StoreFaultSpecs
         {
             ["BanActors:Storage:Provider"] = "PostgreSql",
             ["BanActors:Storage:ConnectionString"] = connection,
-        });
+        }, SchedulerHocon);
 
         await RunFaultAsync(server, postgres.Pause, postgres.Resume);
     }
@@ -43,7 +51,7 @@ public sealed class StoreFaultSpecs
     {
         using var disk = Tmpfs.TryMount(megabytes: 24, out var reason);
         Need(disk is not null, "a size-capped file system is needed (root, mount -t tmpfs)", reason);
-        await using var server = await ServerHost.StartAsync([TestApps.A], Impatient, databaseFolder: disk!.Path);
+        await using var server = await ServerHost.StartAsync([TestApps.A], Impatient, SchedulerHocon, databaseFolder: disk!.Path);
 
         await RunFaultAsync(server, disk.Fill, disk.Free);
     }
@@ -67,7 +75,7 @@ public sealed class StoreFaultSpecs
             await using (var server = await ServerHost.StartAsync([TestApps.A], new Dictionary<string, string?>(Impatient)
                          {
                              ["BanActors:Storage:ConnectionString"] = $"Data Source={Path.Combine(folder, "bans.db")};Default Timeout=2",
-                         }, databaseFolder: folder))
+                         }, SchedulerHocon, databaseFolder: folder))
             {
                 using var locker = new SqliteLocker(server.DatabasePath);
 
@@ -114,7 +122,7 @@ public sealed class StoreFaultSpecs
     {
         using var disk = Ext4Image.TryMount(megabytes: 32, out var reason);
         Need(disk is not null, "an ext4 file system that supports chattr +i is needed (root, mkfs.ext4, mount -o loop)", reason);
-        await using var server = await ServerHost.StartAsync([TestApps.A], Impatient, databaseFolder: disk!.Path);
+        await using var server = await ServerHost.StartAsync([TestApps.A], Impatient, SchedulerHocon, databaseFolder: disk!.Path);
         string[] files = [server.DatabasePath, server.DatabasePath + "-wal"];
         Assert.True(File.Exists(files[1]), "the journal runs in WAL mode, so its -wal file exists");
 
@@ -179,11 +187,17 @@ public sealed class StoreFaultSpecs
             await lift();
         }
 
-        // The journal's circuit breaker lets a call through every 5 s: recovery within seconds, without a restart.
-        // That breaker runs on Akka's own scheduler and the store comes back in real time, so this waits (bounded);
-        // the engine's timers (the expiry above) move on the test's clock.
-        var after = await PollAsync(() => a.PostAsync("/user/block.json", ("userId", "after"), ("minute", "10")),
-            r => r.Status != HttpStatusCode.InternalServerError);
+        // The journal's circuit breaker lets a call through every 5 s: recovery without a restart. Each attempt moves
+        // Akka's scheduler past the breaker's reset timeout instead of waiting for it; what is still polled (bounded)
+        // is the store itself coming back, in real time.
+        var system = server.App.Services.GetRequiredService<ActorSystem>();
+        var scheduler = (TestScheduler)system.Scheduler;
+        var resetTimeout = system.Settings.Config.GetTimeSpan("akka.persistence.journal.sql.circuit-breaker.reset-timeout");
+        var after = await PollAsync(() =>
+        {
+            scheduler.Advance(resetTimeout);
+            return a.PostAsync("/user/block.json", ("userId", "after"), ("minute", "10"));
+        }, r => r.Status != HttpStatusCode.InternalServerError);
         Assert.True(after.Body == "{\"code\":200}", after + "\n" + string.Join("\n", server.Logs.Lines
             .Where(l => l.StartsWith("Warning", StringComparison.Ordinal) || l.StartsWith("Error", StringComparison.Ordinal)).TakeLast(12)));
         var kept = await server.Engine.GetStatusAsync(user("kept"));
