@@ -23,6 +23,7 @@ namespace BanActors.Storage;
 /// </summary>
 internal sealed class BanJournal : SqlWriteJournal
 {
+    private static readonly Task<long> NoEvents = Task.FromResult(0L);
     private readonly KeyedBatcher<long>? _highest;
     private readonly KnownIds? _known;
     private readonly ConcurrentDictionary<string, Task> _writing = new(StringComparer.Ordinal);
@@ -48,8 +49,6 @@ internal sealed class BanJournal : SqlWriteJournal
         // A user's first ban: its id certainly has no event, so its actor starts at 0 without a query.
         return _known?.CertainlyAbsent(persistenceId) == true ? NoEvents : _highest.LookupAsync(persistenceId);
     }
-
-    private static readonly Task<long> NoEvents = Task.FromResult(0L);
 
     protected override Task<IImmutableList<Exception>> WriteMessagesAsync(IEnumerable<AtomicWrite> messages,
         CancellationToken cancellationToken)

@@ -25,9 +25,9 @@ internal sealed class KnownIds
     private static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(1);
     private static readonly ConditionalWeakTable<ActorSystem, KnownIds> Journals = new();
     private static readonly ConditionalWeakTable<ActorSystem, KnownIds> SnapshotStores = new();
-    private long _answered;
     private readonly PersistenceIdFilter _ids = new();
     private volatile bool _complete;
+    private long _answered;
 
     private KnownIds() { }
 
@@ -51,38 +51,39 @@ internal sealed class KnownIds
             // On a first start the plugin creates the table with its first use: until then the read fails and is
             // retried. Rows that this process writes meanwhile are added by their writers, so any successful read
             // completes the set.
-            for (var attempt = 1; !stopping.IsCancellationRequested; attempt++)
+            try
             {
-                try
+                for (var attempt = 1; ; attempt++)
                 {
-                    await using var connection = connect();
-                    await connection.OpenAsync(stopping).ConfigureAwait(false);
-                    await using var command = connection.CreateCommand();
-                    command.CommandText = sql;
-                    await using var reader = await command.ExecuteReaderAsync(stopping).ConfigureAwait(false);
-                    while (await reader.ReadAsync(stopping).ConfigureAwait(false)) known.Add(reader.GetString(0));
-                    known._complete = true;
-                    return;
-                }
-                catch (Exception ex) when (ex is DbException or InvalidOperationException)
-                {
-                    if (attempt == 10) log.Info("The ids of {0} are not read yet ({1}); retrying every second", table, ex.Message);
-                }
-                catch (OperationCanceledException)
-                {
-                    return;
-                }
-                try
-                {
+                    try
+                    {
+                        await known.ReadAsync(connect, sql, stopping).ConfigureAwait(false);
+                        return;
+                    }
+                    catch (Exception ex) when (ex is DbException or InvalidOperationException)
+                    {
+                        if (attempt == 10) log.Info("The ids of {0} are not read yet ({1}); retrying every second", table, ex.Message);
+                    }
                     await Task.Delay(RetryDelay, stopping).ConfigureAwait(false);
                 }
-                catch (OperationCanceledException)
-                {
-                    return;
-                }
+            }
+            catch (OperationCanceledException)
+            {
+                // The journal or the snapshot store stopped.
             }
         }, CancellationToken.None);
         return known;
+    }
+
+    private async Task ReadAsync(Func<DbConnection> connect, string sql, CancellationToken stopping)
+    {
+        await using var connection = connect();
+        await connection.OpenAsync(stopping).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        await using var reader = await command.ExecuteReaderAsync(stopping).ConfigureAwait(false);
+        while (await reader.ReadAsync(stopping).ConfigureAwait(false)) Add(reader.GetString(0));
+        _complete = true;
     }
 
     /// <summary>How many reads were answered "certainly absent" (for specs).</summary>

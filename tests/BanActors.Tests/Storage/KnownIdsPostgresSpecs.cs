@@ -1,5 +1,6 @@
 using BanActors.Bans;
 using BanActors.Storage;
+using BanActors.Testing;
 using BanActors.Tests.Shared;
 
 namespace BanActors.Tests.Storage;
@@ -30,7 +31,8 @@ public sealed class KnownIdsPostgresSpecs(PostgresServer postgres)
 
         await using var second = EngineHost.Start(storage, clock);
         await second.Engine.GetStatusAsync(new UserKey("known", "starts-the-journal"));
-        var journal = await PollAsync(() => KnownIds.OfJournal(second.System) is { Complete: true } k ? k : null);
+        await MetricRecorder.EventuallyAsync(() => KnownIds.OfJournal(second.System) is { Complete: true }, "the journal's ids read");
+        var journal = KnownIds.OfJournal(second.System)!;
         var before = journal.Answered;
         var fresh = Enumerable.Range(0, 20).Select(i => new UserKey("known", $"new{i}")).ToList();
 
@@ -40,16 +42,5 @@ public sealed class KnownIdsPostgresSpecs(PostgresServer postgres)
         Assert.All(answers, a => Assert.Equal(EngineHost.Epoch.AddMinutes(60), a.Until));
         Assert.Equal(fresh.Count, journal.Answered - before);
         Assert.Equal(2, history.Entries.Count);
-    }
-
-    private static async Task<T> PollAsync<T>(Func<T?> probe) where T : class
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (DateTime.UtcNow < deadline)
-        {
-            if (probe() is { } value) return value;
-            await Task.Delay(20);
-        }
-        throw new TimeoutException("the persistence ids were not read within 10 s");
     }
 }

@@ -1,5 +1,6 @@
 using BanActors.Bans;
 using BanActors.Storage;
+using BanActors.Testing;
 using BanActors.Tests.Support;
 using Xunit.Abstractions;
 
@@ -81,8 +82,9 @@ public sealed class RecoveryReadSpecs(ITestOutputHelper output) : DatabaseSpecs(
         await using var second = EngineHost.Start(Database, clock);
         await second.WaitUntilIndexReadyAsync();
         await second.Engine.GetStatusAsync(new UserKey("known", "starts-the-journal"));
-        var journal = await PollAsync(() => KnownIds.OfJournal(second.System) is { Complete: true } k ? k : null);
-        var snapshots = await PollAsync(() => KnownIds.OfSnapshotStore(second.System) is { Complete: true } k ? k : null);
+        await MetricRecorder.EventuallyAsync(() => KnownIds.OfJournal(second.System) is { Complete: true }
+            && KnownIds.OfSnapshotStore(second.System) is { Complete: true }, "the journal's and the snapshot store's ids read");
+        var (journal, snapshots) = (KnownIds.OfJournal(second.System)!, KnownIds.OfSnapshotStore(second.System)!);
         var (journalBefore, snapshotsBefore) = (journal.Answered, snapshots.Answered);
 
         var fresh = Enumerable.Range(0, 100).Select(i => new UserKey("known", $"new{i}")).ToList();
@@ -100,17 +102,6 @@ public sealed class RecoveryReadSpecs(ITestOutputHelper output) : DatabaseSpecs(
         Assert.Equal(fresh.Count, journal.Answered - journalBefore);
         Assert.Equal(fresh.Count + old.Count(u => !withSnapshot.Contains(u.PersistenceId)), snapshots.Answered - snapshotsBefore);
         Assert.True(withSnapshot.Count > 1, "users with two events or more have snapshots");
-    }
-
-    private static async Task<T> PollAsync<T>(Func<T?> probe) where T : class
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (DateTime.UtcNow < deadline)
-        {
-            if (probe() is { } value) return value;
-            await Task.Delay(20);
-        }
-        throw new TimeoutException("the persistence ids were not read within 10 s");
     }
 
     private Dictionary<string, long[]> SequenceNumbers() =>
