@@ -4,7 +4,10 @@
 Usage:
   dotnet dotnet-trace collect --profile dotnet-sampled-thread-time -o t.nettrace -- <bench> <args>
   dotnet dotnet-trace convert --format speedscope -o t.json t.nettrace
-  python3 bench/tools/profile-breakdown.py t.speedscope.json [top]
+  python3 bench/tools/profile-breakdown.py t.speedscope.json [top] [--after REGEX]
+
+--after REGEX counts only thread time from the first moment a frame matching REGEX is on any stack, so one phase
+of a scenario (say, the expiries after the set-up bans: --after HandleExpiry) can be read on its own.
 
 Thread-time samples every managed thread ~100 times a second, blocked or not. Samples whose innermost frame is a
 wait (semaphore, monitor, event, epoll, sleep) are dropped, so what remains approximates CPU use (spinning counts
@@ -39,14 +42,14 @@ COMPONENTS = [
 ]
 PSEUDO = {"CPU_TIME", "UNMANAGED_CODE_TIME", "READIED_TIME", "BLOCKED_TIME", "?!?"}
 
-def intervals(p):
+def intervals(p, start=None):
     """(stack, weight) pairs from a speedscope profile, sampled or evented (open/close events, time-weighted)."""
     if p["type"] == "sampled":
         yield from zip(p["samples"], p.get("weights") or [1] * len(p["samples"]))
         return
     stack, last = [], None
     for e in p["events"]:
-        if last is not None and e["at"] > last and stack:
+        if last is not None and e["at"] > last and stack and (start is None or last >= start):
             yield list(stack), e["at"] - last
         last = e["at"]
         if e["type"] == "O":
@@ -56,14 +59,24 @@ def intervals(p):
             while stack and stack.pop() != e["frame"]:
                 pass
 
-def main(path, top=30):
+def first_seen(d, frames, rx):
+    """The earliest time at which a frame matching rx is opened in any evented profile (None if never)."""
+    hits = {i for i, name in enumerate(frames) if rx.search(name)}
+    times = [e["at"] for p in d["profiles"] if p["type"] == "evented"
+             for e in p["events"] if e["type"] == "O" and e["frame"] in hits]
+    return min(times) if times else None
+
+def main(path, top=30, after=None):
     d = json.load(open(path))
     frames = [f["name"] for f in d["shared"]["frames"]]
+    start = first_seen(d, frames, re.compile(after)) if after else None
+    if after:
+        print(f"counting from the first frame matching {after!r}: " + ("never seen" if start is None else f"at {start / 1000:.1f} s"))
     total = running = 0
     by_component = Counter()
     inclusive = Counter()
     for p in d["profiles"]:
-        for stack, w in intervals(p):
+        for stack, w in intervals(p, start):
             total += w
             if not stack:
                 continue
@@ -91,4 +104,10 @@ def main(path, top=30):
         print(f"| `{name[:140]}` | {100.0 * w / running:.1f}% |")
 
 if __name__ == "__main__":
-    main(sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else 30)
+    args = sys.argv[1:]
+    after = None
+    if "--after" in args:
+        i = args.index("--after")
+        after = args[i + 1]
+        del args[i:i + 2]
+    main(args[0], int(args[1]) if len(args) > 1 else 30, after)

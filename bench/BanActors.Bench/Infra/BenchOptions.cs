@@ -18,6 +18,8 @@ public sealed class BenchOptions
           --n N                operations per load step for the throughput scenarios (default 10000)
           --ramp 1,16,256,1024 in-flight levels for the in-process ramp (default 1,16,256,1024)
           --unban-n 10000,100000  bans that end in the same second, one run per value (default 10000,100000)
+          --unban-warmup N     unban, feed: bans ending together in a warm-up round before the timed ones, reported as
+                               the process's cold figure (default 2000; 0 skips it)
           --restart-n N        running bans in the journal for the restart scenario (default 100000)
           --history-n N        restart-history: ban events in the journal in all (default 1000000; quick 100000)
           --history-running R  restart-history: of which bans still running (default 100000; quick 10000)
