@@ -37,7 +37,9 @@ public sealed class BenchOptions
           --crash-load-seconds S, --crash-in-flight C  load before each kill (default 3 s) and requests in flight (24)
           --ledger-entries N   ledger-log: entries in the ledger before its pages are timed (default 1000000; quick 200000)
           --ledger-rounds R    ledger-cost: alternating rounds without the ledger, with it, and with it and a feed handler (default 3;
-                               at --n bans, one --ramp level, default 256 in flight)
+                               one --ramp level, default 256 in flight)
+          --ledger-cost-n N    ledger-cost: bans a step (default 30000; quick 5000); each step starts with the read sides
+                               caught up with the steps before it
           --webhook-n N        webhook: signed bans whose user.blocked and user.block_expired webhooks are timed
                                at a receiver in the bench (default 10000; quick 2000)
           --feed-n N           feed: bans ending together whose expiry events are timed (default 10000; quick 2000)

@@ -2,7 +2,6 @@ using BanActors.Testing;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using Akka.Actor;
-using Microsoft.Data.Sqlite;
 using BanActors.Bans;
 using BanActors.Bench.Infra;
 
@@ -47,17 +46,6 @@ public sealed class UnbanTimeliness : IScenario
         foreach (var n in options.UnbanN) await RunOnce(n, options, report);
     }
 
-    // The ledger's own SQLite file next to the journal's (LedgerStore); absent until the projection first writes.
-    private static long LedgerEntries(string db)
-    {
-        if (!File.Exists(db)) return 0;
-        using var connection = new SqliteConnection($"Data Source={db};Mode=ReadOnly");
-        connection.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT COUNT(*) FROM ban_ledger";
-        return (long)command.ExecuteScalar()!;
-    }
-
     private async Task RunOnce(int n, BenchOptions options, Report report, bool warmUp = false)
     {
         var key = warmUp ? $"unban.warmup.n{n}" : $"unban.n{n}";
@@ -100,9 +88,8 @@ public sealed class UnbanTimeliness : IScenario
         }
         // The bans were made a minute before they end (on the engine's clock), time in which the ledger's projection
         // reads them: so it has read them here too before the clock runs, not in the middle of the expiries.
-        var settle = Stopwatch.StartNew();
-        while (LedgerEntries(dir.File("bans.ledger.db")) < n && settle.Elapsed < TimeSpan.FromSeconds(Math.Max(60, n / 100))) await Task.Delay(50);
-        report.Note($"unban n={n}{(warmUp ? " (warm-up)" : "")}: the ledger's projection read the {n:N0} bans {settle.Elapsed.TotalSeconds:0.0} s after the set-up");
+        var settled = await LedgerFile.SettleAsync(() => LedgerFile.Entries(dir.File("bans.db")) >= n, TimeSpan.FromSeconds(Math.Max(60, n / 100)));
+        report.Note($"unban n={n}{(warmUp ? " (warm-up)" : "")}: the ledger's projection read the {n:N0} bans {settled.TotalSeconds:0.0} s after the set-up");
         var end = frozenAt.AddMinutes(1);
 
         // Before the end: a sample must still be banned (sanity check of the set-up).

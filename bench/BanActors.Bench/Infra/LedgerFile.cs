@@ -1,0 +1,28 @@
+using System.Diagnostics;
+using Microsoft.Data.Sqlite;
+
+namespace BanActors.Bench.Infra;
+
+/// <summary>The ledger's own SQLite file next to the journal's (<c>bans.db</c> → <c>bans.ledger.db</c>, see LedgerStore).</summary>
+internal static class LedgerFile
+{
+    /// <summary>Entries in the ledger; 0 while its file does not exist yet (the projection has not written).</summary>
+    public static long Entries(string journalDb)
+    {
+        var db = Path.ChangeExtension(journalDb, null) + ".ledger.db";
+        if (!File.Exists(db)) return 0;
+        using var connection = new SqliteConnection($"Data Source={db};Mode=ReadOnly");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT COUNT(*) FROM ban_ledger";
+        return (long)command.ExecuteScalar()!;
+    }
+
+    /// <summary>Waits (bounded) until <paramref name="caughtUp"/> holds; returns how long that took.</summary>
+    public static async Task<TimeSpan> SettleAsync(Func<bool> caughtUp, TimeSpan bound)
+    {
+        var settle = Stopwatch.StartNew();
+        while (!caughtUp() && settle.Elapsed < bound) await Task.Delay(20);
+        return settle.Elapsed;
+    }
+}
