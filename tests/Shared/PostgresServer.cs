@@ -44,6 +44,10 @@ public sealed class PostgresServer : IAsyncLifetime
         return _server!.CreateDatabaseAsync(name);
     }
 
+    /// <summary>Creates an empty database and returns it as the engine's storage.</summary>
+    public async Task<StorageOptions> CreateStorageAsync(string name) =>
+        new() { Provider = StorageProvider.PostgreSql, ConnectionString = await CreateDatabaseAsync(name) };
+
     public async Task InitializeAsync()
     {
         var (server, reason) = await ThrowawayPostgres.TryStartAsync("banactors-pg-");

@@ -102,6 +102,9 @@ public sealed class BenchOptions
     public int N => Count("n", 10_000, 2_000);
     public int[] Ramp => Integers("ramp", [1, 16, 256, 1024], [1, 16, 256, 1024]);
     public int[] UnbanN => Integers("unban-n", [10_000, 100_000], [2_000]);
+
+    /// <summary>unban, feed: bans ending together in the warm-up round before the timed ones (0 skips it).</summary>
+    public int UnbanWarmUp => Count("unban-warmup", 2_000, 2_000);
     public int RestartN => Count("restart-n", 100_000, 10_000);
     public int KickN => Count("kick-n", 1_000, 200);
     public TimeSpan MaxStep => TimeSpan.FromSeconds(Count("max-seconds", 60, 30));

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Microsoft.Data.Sqlite;
 
 namespace BanActors.Bench.Infra;
@@ -16,13 +15,5 @@ internal static class LedgerFile
         using var command = connection.CreateCommand();
         command.CommandText = "SELECT COUNT(*) FROM ban_ledger";
         return (long)command.ExecuteScalar()!;
-    }
-
-    /// <summary>Waits (bounded) until <paramref name="caughtUp"/> holds; returns how long that took.</summary>
-    public static async Task<TimeSpan> SettleAsync(Func<bool> caughtUp, TimeSpan bound)
-    {
-        var settle = Stopwatch.StartNew();
-        while (!caughtUp() && settle.Elapsed < bound) await Task.Delay(20);
-        return settle.Elapsed;
     }
 }

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using Akka.Actor;
 using BanActors.Bans;
@@ -33,8 +32,7 @@ public sealed class FeedExpiryLag : IScenario
     {
         // As in the unban scenario: a smaller burst first, so the timed one runs on compiled code as a server that
         // has run for a while does; the warm-up's figures are reported as the cold ones.
-        var warmUp = options.Count("unban-warmup", 2_000, 2_000);
-        if (warmUp > 0) await RunOnce(warmUp, report, warmUp: true);
+        if (options.UnbanWarmUp > 0) await RunOnce(options.UnbanWarmUp, report, warmUp: true);
         await RunOnce(options.Count("feed-n", 10_000, 2_000), report);
     }
 
@@ -53,26 +51,23 @@ public sealed class FeedExpiryLag : IScenario
         var recorded = new Latencies(n);
         var projected = new Latencies(n);
         var endMs = frozenAt.AddMinutes(1).ToUnixTimeMilliseconds();
-        var seen = new ConcurrentDictionary<string, byte>();
-        // Counted apart: ConcurrentDictionary.Count takes every lock of the dictionary, and asking it on each of
-        // thousands of callbacks was a tenth of the CPU of the expiries being timed.
-        var seenCount = 0;
+        var seen = new SeenSet();
         var blocked = 0;
         var allSeen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var handler = new TimingHandler(e =>
         {
             if (e.Type == BanEvent.Blocked) { Interlocked.Increment(ref blocked); return; }
-            if (e.Type != BanEvent.BlockExpired || Volatile.Read(ref endTicks) == 0 || !seen.TryAdd(e.UserId, 0)) return;
+            if (e.Type != BanEvent.BlockExpired || Volatile.Read(ref endTicks) == 0 || !seen.TryAdd(e.UserId)) return;
             lags.Add(Stopwatch.GetTimestamp() - Volatile.Read(ref endTicks));
             projected.AddMs(Math.Max(0, e.Time.ToUnixTimeMilliseconds() - endMs));
-            if (Interlocked.Increment(ref seenCount) >= n) allSeen.TrySetResult();
+            if (seen.Count >= n) allSeen.TrySetResult();
         });
         await using var host = await BenchEngine.StartAsync(dir.File("bans.db"), clock, handlers: [handler]);
         await host.WaitIndexReadyAsync(TimeSpan.FromSeconds(30));
-        var ended = new ConcurrentDictionary<string, byte>();
+        var ended = new SeenSet();
         Action<BanEnded> onEnded = e =>
         {
-            if (Volatile.Read(ref endTicks) != 0 && e.Cause == UnbanCause.Expired && ended.TryAdd(e.User.UserId, 0))
+            if (Volatile.Read(ref endTicks) != 0 && e.Cause == UnbanCause.Expired && ended.TryAdd(e.User.UserId))
                 recorded.Add(Stopwatch.GetTimestamp() - Volatile.Read(ref endTicks));
         };
         host.System.ActorOf(Props.Create(() => new EndedObserver(onEnded)), "ended-observer");
@@ -86,9 +81,7 @@ public sealed class FeedExpiryLag : IScenario
             return;
         }
         // Let the feed deliver the n user.blocked events first, so the expiries are timed on their own.
-        var settle = Stopwatch.StartNew();
-        while (Volatile.Read(ref blocked) < n && settle.Elapsed < TimeSpan.FromSeconds(Math.Max(60, n / 100))) await Task.Delay(50);
-        var blockedSeconds = settle.Elapsed.TotalSeconds;
+        var blockedSeconds = (await Wait.UntilAsync(() => Volatile.Read(ref blocked) >= n, TimeSpan.FromSeconds(Math.Max(60, n / 100)))).TotalSeconds;
 
         var lead = TimeSpan.FromSeconds(2);
         Volatile.Write(ref endTicks, Stopwatch.GetTimestamp() + (long)(lead.TotalSeconds * Stopwatch.Frequency));

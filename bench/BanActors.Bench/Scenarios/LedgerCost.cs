@@ -57,8 +57,8 @@ public sealed class LedgerCost : IScenario
                 if (ledger) Add($"{arm}.tail_ms", Math.Max(firstTail.TotalMilliseconds, reTail.TotalMilliseconds));
 
                 Task<TimeSpan> Settle() => !ledger ? Task.FromResult(TimeSpan.Zero)
-                    : arm == "feed" ? LedgerFile.SettleAsync(() => Interlocked.Read(ref delivered) >= made, bound)
-                    : LedgerFile.SettleAsync(() => LedgerFile.Entries(dir.File("bans.db")) >= made, bound);
+                    : arm == "feed" ? Wait.UntilAsync(() => Interlocked.Read(ref delivered) >= made, bound)
+                    : Wait.UntilAsync(() => LedgerFile.Entries(dir.File("bans.db")) >= made, bound);
                 var label = round < 0 ? "warm-up round, not counted" : $"round {round + 1}";
                 report.Add(Row.From(Name, $"first ban (new user) [{arm}] ({label})", c, first, "bans/s"));
                 report.Add(Row.From(Name, $"re-ban (live actor) [{arm}] ({label})", c, re, "bans/s"));

@@ -33,16 +33,12 @@ public sealed class UnbanTimeliness : IScenario
         }
     }
 
-    /// <summary>Bans ending together in the warm-up round (<c>--unban-warmup</c>; 0 skips it).</summary>
-    private const int WarmUpN = 2_000;
-
     public async Task RunAsync(BenchOptions options, Report report)
     {
         // A server that has run for a while has its expiry path compiled to the JIT's final tier; a fresh process
         // has not, and its first burst pays for tiered compilation (measured: about half the CPU of that burst).
         // So a smaller burst goes first, reported on its own as the cold figure, and the timed rounds follow.
-        var warmUp = options.Count("unban-warmup", WarmUpN, WarmUpN);
-        if (warmUp > 0) await RunOnce(warmUp, options, report, warmUp: true);
+        if (options.UnbanWarmUp > 0) await RunOnce(options.UnbanWarmUp, options, report, warmUp: true);
         foreach (var n in options.UnbanN) await RunOnce(n, options, report);
     }
 
@@ -60,18 +56,15 @@ public sealed class UnbanTimeliness : IScenario
 
         var endTicks = 0L;
         var lags = new Latencies(n);
-        var seen = new ConcurrentDictionary<string, byte>();
-        // Counted apart: ConcurrentDictionary.Count takes every lock of the dictionary, and asking it on each of
-        // thousands of callbacks was a tenth of the CPU of the expiries being timed.
-        var seenCount = 0;
+        var seen = new SeenSet();
         var wrongCause = 0;
         var allSeen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         Action<BanEnded> onEnded = e =>
         {
             if (e.Cause != UnbanCause.Expired) { Interlocked.Increment(ref wrongCause); return; }
-            if (!seen.TryAdd(e.User.UserId, 0)) return;
+            if (!seen.TryAdd(e.User.UserId)) return;
             lags.Add(Stopwatch.GetTimestamp() - Volatile.Read(ref endTicks));
-            if (Interlocked.Increment(ref seenCount) >= n) allSeen.TrySetResult();
+            if (seen.Count >= n) allSeen.TrySetResult();
         };
         host.System.ActorOf(Props.Create(() => new EndedObserver(onEnded)), "ended-observer");
 
@@ -88,7 +81,7 @@ public sealed class UnbanTimeliness : IScenario
         }
         // The bans were made a minute before they end (on the engine's clock), time in which the ledger's projection
         // reads them: so it has read them here too before the clock runs, not in the middle of the expiries.
-        var settled = await LedgerFile.SettleAsync(() => LedgerFile.Entries(dir.File("bans.db")) >= n, TimeSpan.FromSeconds(Math.Max(60, n / 100)));
+        var settled = await Wait.UntilAsync(() => LedgerFile.Entries(dir.File("bans.db")) >= n, TimeSpan.FromSeconds(Math.Max(60, n / 100)));
         report.Note($"unban n={n}{(warmUp ? " (warm-up)" : "")}: the ledger's projection read the {n:N0} bans {settled.TotalSeconds:0.0} s after the set-up");
         var end = frozenAt.AddMinutes(1);
 

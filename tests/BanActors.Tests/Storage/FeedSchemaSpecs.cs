@@ -16,11 +16,7 @@ public sealed class FeedSchemaSpecs(PostgresServer postgres)
         postgres.RequireOrSkip();
         for (var round = 0; round < 5; round++)
         {
-            var storage = new StorageOptions
-            {
-                Provider = StorageProvider.PostgreSql,
-                ConnectionString = await postgres.CreateDatabaseAsync("feed_schema"),
-            };
+            var storage = await postgres.CreateStorageAsync("feed_schema");
             // One store per component, as on separate nodes: nothing in process serializes them.
             var stores = Enumerable.Range(0, 8).Select(_ => new FeedStore(new LedgerStore(storage))).ToList();
             await Task.WhenAll(stores.Select(s => Task.Run(() => s.InitializeAsync(CancellationToken.None))));

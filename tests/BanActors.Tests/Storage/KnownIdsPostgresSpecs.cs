@@ -17,11 +17,7 @@ public sealed class KnownIdsPostgresSpecs(PostgresServer postgres)
     public async Task On_postgresql_new_users_start_without_a_query_and_users_with_events_continue_theirs()
     {
         postgres.RequireOrSkip();
-        var storage = new StorageOptions
-        {
-            Provider = StorageProvider.PostgreSql,
-            ConnectionString = await postgres.CreateDatabaseAsync("known_ids"),
-        };
+        var storage = await postgres.CreateStorageAsync("known_ids");
         var clock = EngineHost.NewClock();
         var old = Enumerable.Range(0, 20).Select(i => new UserKey("known", $"old{i}")).ToList();
         await using (var first = EngineHost.Start(storage, clock))

@@ -116,7 +116,7 @@ public sealed class LedgerStoreSpecs(PostgresServer postgres) : IDisposable
     {
         if (provider == StorageProvider.Sqlite) return Sqlite();
         postgres.RequireOrSkip();
-        return new StorageOptions { Provider = StorageProvider.PostgreSql, ConnectionString = await postgres.CreateDatabaseAsync("ledger_store") };
+        return await postgres.CreateStorageAsync("ledger_store");
     }
 
     private static List<string> Indexes(SqliteConnection connection)
